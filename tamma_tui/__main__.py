@@ -1,0 +1,3 @@
+from tamma_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,171 @@
+"""Load agent configs and experiments from YAML/JSON with precise, one-line errors."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import BadInput
+from .models import AgentConfig, ExperimentSpec
+
+
+def read_mapping(path: str | Path) -> dict[str, Any]:
+    """Parse a YAML (or JSON) file that must hold a mapping."""
+    p = Path(path)
+    if not p.is_file():
+        raise BadInput("file not found", file=path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise BadInput(f"malformed YAML: {problem}", file=path, field=where) from None
+    except UnicodeDecodeError:
+        raise BadInput("not a UTF-8 text file", file=path) from None
+    if not isinstance(data, dict):
+        raise BadInput(f"expected a mapping at the top level, got {type(data).__name__}", file=path)
+    return data
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _reason(err: dict[str, Any]) -> str:
+    kind = err.get("type", "")
+    msg = err.get("msg", "invalid")
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "missing":
+        return "required field is missing"
+    msg = msg.removeprefix("Value error, ")
+    if kind not in ("value_error", "assertion_error") and "input" in err:
+        got = err["input"]
+        if not isinstance(got, (dict, list)):
+            msg = f"{msg}, got {got!r}"
+    return msg
+
+
+def validate_model(model: type[BaseModel], data: dict[str, Any], path: str | Path) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        # Report the first problem precisely; more than one line would bury it.
+        first = exc.errors()[0]
+        loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        # Literal / union errors repeat the location with the tag; keep the field path.
+        loc = tuple(p for p in loc if p not in ("list[any]", "dict[str,any]"))
+        raise BadInput(_reason(first), file=path, field=_loc(loc)) from None
+
+
+def load_agent_config(path: str | Path) -> AgentConfig:
+    data = read_mapping(path)
+    config = validate_model(AgentConfig, data, path)
+    return _resolve_command(config, Path(path))
+
+
+def _resolve_command(config: AgentConfig, path: Path) -> AgentConfig:
+    """Relative command paths are resolved from the config file's folder (DESIGN §3)."""
+    if config.provider != "command" or not config.command:
+        return config
+    exe = config.command[0]
+    if "/" in exe and not Path(exe).is_absolute():
+        resolved = str((path.parent / exe).resolve())
+        config = config.model_copy(update={"command": [resolved, *config.command[1:]]})
+    return config
+
+
+def deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def canonical_dict(config: AgentConfig) -> dict[str, Any]:
+    """Defaults filled, JSON types only; key order is fixed at serialisation time."""
+    return config.model_dump(mode="json")
+
+
+def canonical_yaml(config: AgentConfig) -> str:
+    return yaml.safe_dump(canonical_dict(config), sort_keys=True, allow_unicode=True, width=100)
+
+
+def config_sha256(config: AgentConfig) -> str:
+    blob = json.dumps(canonical_dict(config), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ArmSpec:
+    """One arm of an experiment: its name, its resolved config and where it came from."""
+
+    name: str
+    config: AgentConfig
+    baseline: bool
+    source: str
+
+    @property
+    def sha256(self) -> str:
+        return config_sha256(self.config)
+
+
+@dataclass(frozen=True)
+class LoadedExperiment:
+    spec: ExperimentSpec
+    path: Path
+    arms: list[ArmSpec] = field(default_factory=list)
+
+    @property
+    def baseline(self) -> ArmSpec:
+        return self.arms[0]
+
+    def resolve(self, relative: str) -> Path:
+        return (self.path.parent / relative).resolve()
+
+
+def load_experiment(path: str | Path) -> LoadedExperiment:
+    p = Path(path)
+    spec: ExperimentSpec = validate_model(ExperimentSpec, read_mapping(p), p)
+    base_path = (p.parent / spec.baseline).resolve()
+    if not base_path.is_file():
+        raise BadInput(f"baseline config not found: {spec.baseline}", file=p, field="baseline")
+    base_data = read_mapping(base_path)
+    baseline = _resolve_command(validate_model(AgentConfig, base_data, base_path), base_path)
+    arms = [ArmSpec("baseline", baseline, True, str(base_path))]
+    for i, variant in enumerate(spec.variants):
+        if variant.config is not None:
+            vpath = (p.parent / variant.config).resolve()
+            if not vpath.is_file():
+                raise BadInput(
+                    f"config not found: {variant.config}", file=p, field=f"variants[{i}].config"
+                )
+            data = read_mapping(vpath)
+            if variant.overrides:
+                data = deep_merge(data, variant.overrides)
+            cfg = _resolve_command(validate_model(AgentConfig, data, vpath), vpath)
+            source = str(vpath)
+        else:
+            data = deep_merge(base_data, variant.overrides or {})
+            where = f"{p} (variants[{i}].overrides)"
+            cfg = _resolve_command(validate_model(AgentConfig, data, where), base_path)
+            source = f"{base_path} + overrides"
+        arms.append(ArmSpec(variant.name, cfg, False, source))
+    return LoadedExperiment(spec=spec, path=p.resolve(), arms=arms)

@@ -1,0 +1,205 @@
+"""AgentConfig and Experiment specs.
+
+Field names of AgentConfig follow Tamma's agent configuration schema (camelCase for the
+Tamma fields, snake_case for the benchmark fields) so files move between the two tools
+without translation.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+PROVIDERS = ("openai", "anthropic", "command", "simulated")
+CONTEXTS = ("development", "code_review", "testing")
+METRICS = (
+    "pass_rate",
+    "score",
+    "latency_s",
+    "ttft_s",
+    "cost_usd",
+    "prompt_tokens",
+    "completion_tokens",
+    "context_utilization",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def _between(name: str, value: float | None, low: float, high: float) -> float | None:
+    if value is not None and not (low <= value <= high):
+        raise ValueError(f"must be between {low:g} and {high:g}, got {value:g}")
+    return value
+
+
+class Parameters(BaseModel):
+    """Sampling parameters. Unknown keys (stop, seed, presence_penalty, ...) pass through
+    to the provider untouched."""
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
+
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+
+    @field_validator("temperature")
+    @classmethod
+    def _temperature(cls, v: float | None) -> float | None:
+        return _between("temperature", v, 0, 2)
+
+    @field_validator("top_p")
+    @classmethod
+    def _top_p(cls, v: float | None) -> float | None:
+        return _between("top_p", v, 0, 1)
+
+    @field_validator("max_tokens")
+    @classmethod
+    def _max_tokens(cls, v: int | None) -> int | None:
+        if v is not None and v <= 0:
+            raise ValueError(f"must be a positive integer, got {v}")
+        return v
+
+
+class ContextSettings(_Strict):
+    window_tokens: int = Field(default=32768, gt=0)
+    max_context_files: int = Field(default=8, ge=0)
+
+
+class Pricing(_Strict):
+    input_per_mtok: float = Field(default=0.0, ge=0)
+    output_per_mtok: float = Field(default=0.0, ge=0)
+    cached_input_per_mtok: float | None = Field(default=None, ge=0)
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return (prompt_tokens * self.input_per_mtok + completion_tokens * self.output_per_mtok) / 1e6
+
+
+class AgentConfig(_Strict):
+    agentId: str = Field(min_length=1)
+    name: str = ""
+    version: int | str = 1
+    provider: Literal["openai", "anthropic", "command", "simulated"]
+    model: str = Field(min_length=1)
+    systemPrompt: str = ""
+    tools: list[Any] = Field(default_factory=list)
+    parameters: Parameters = Field(default_factory=Parameters)
+    capabilities: list[Any] | dict[str, Any] = Field(default_factory=list)
+    optimizationSettings: dict[str, Any] = Field(default_factory=dict)
+    # Benchmark fields.
+    base_url: str | None = None
+    api_key_env: str | None = None
+    command: list[str] | None = None
+    stream: bool = True
+    context: ContextSettings = Field(default_factory=ContextSettings)
+    pricing: Pricing = Field(default_factory=Pricing)
+    timeout_s: float = Field(default=120.0, gt=0)
+
+    @model_validator(mode="after")
+    def _provider_needs(self) -> "AgentConfig":
+        if self.provider == "command" and not self.command:
+            raise ValueError("command: required when provider is 'command' (a list of arguments)")
+        if self.provider == "anthropic" and self.api_key_env is None:
+            self.api_key_env = "ANTHROPIC_API_KEY"
+        return self
+
+
+class Guardrail(_Strict):
+    metric: str
+    margin: float = Field(ge=0)
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, v: str) -> str:
+        if v not in METRICS:
+            raise ValueError(f"unknown metric {v!r}; expected one of {', '.join(METRICS)}")
+        return v
+
+
+class AnalysisPlan(_Strict):
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    correction: Literal["holm", "bh"] = "holm"
+    primary_metric: str = "pass_rate"
+    guardrails: list[Guardrail] = Field(default_factory=list)
+    mde: float | None = Field(default=None, gt=0)
+    power: float = Field(default=0.8, gt=0, lt=1)
+
+    @field_validator("primary_metric")
+    @classmethod
+    def _metric(cls, v: str) -> str:
+        if v not in METRICS:
+            raise ValueError(f"unknown metric {v!r}; expected one of {', '.join(METRICS)}")
+        return v
+
+
+class RateLimits(_Strict):
+    requests_per_minute: float | None = Field(default=None, gt=0)
+    tokens_per_minute: float | None = Field(default=None, gt=0)
+
+
+class RetryPolicy(_Strict):
+    max_attempts: int = Field(default=5, ge=1)
+    max_total_s: float = Field(default=120.0, gt=0)
+    base_delay_s: float = Field(default=0.5, ge=0)
+    max_delay_s: float = Field(default=20.0, ge=0)
+
+
+class SequentialPlan(_Strict):
+    enabled: bool = False
+    block_tasks: int = Field(default=12, ge=1)
+    max_tasks: int | None = Field(default=None, ge=1)
+    tau: float | None = Field(default=None, gt=0)  # mSPRT mixing scale; None = from the MDE
+
+
+class VariantSpec(_Strict):
+    name: str = Field(min_length=1)
+    config: str | None = None
+    overrides: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "VariantSpec":
+        if self.config is None and self.overrides is None:
+            raise ValueError("needs either 'config' (a file) or 'overrides' (on the baseline)")
+        return self
+
+
+class ExperimentSpec(_Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
+    suite: str = "tamma-core"
+    contexts: list[Literal["development", "code_review", "testing"]] = Field(
+        default_factory=lambda: list(CONTEXTS)
+    )
+    tasks: list[str] | None = None  # optional subset of task ids
+    max_tasks: int | None = Field(default=None, ge=1)  # per context, after filtering
+    trials: int = Field(default=1, ge=1)
+    seed: int = 0
+    concurrency: int = Field(default=16, ge=1)
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    budget_usd: float | None = Field(default=None, gt=0)
+    max_error_rate: float = Field(default=0.05, ge=0, le=1)
+    session: Literal["isolated", "mixed"] = "isolated"
+    baseline: str
+    variants: list[VariantSpec] = Field(default_factory=list)
+    analysis: AnalysisPlan = Field(default_factory=AnalysisPlan)
+    sequential: SequentialPlan = Field(default_factory=SequentialPlan)
+
+    @field_validator("contexts")
+    @classmethod
+    def _contexts(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("must name at least one context")
+        return list(dict.fromkeys(v))
+
+    @model_validator(mode="after")
+    def _unique_arms(self) -> "ExperimentSpec":
+        names = [v.name for v in self.variants]
+        if "baseline" in names:
+            raise ValueError("variants: the name 'baseline' is reserved for the baseline arm")
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"variants: duplicate names {sorted(dupes)}")
+        return self

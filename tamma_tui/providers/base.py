@@ -1,0 +1,76 @@
+"""The one protocol every agent back end speaks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+# Error kinds. Infrastructure errors are counted apart from failed tasks.
+RATE_LIMITED = "rate_limited"      # HTTP 429
+SERVER_ERROR = "server_error"      # HTTP 5xx
+TIMEOUT = "timeout"                # no answer in time
+CONNECTION = "connection"          # refused, reset, dropped mid-stream
+BAD_RESPONSE = "bad_response"      # malformed JSON, truncated stream
+CLIENT_ERROR = "client_error"      # other HTTP 4xx (auth, bad request): not retried
+AGENT_ERROR = "agent_error"        # a command agent exited non-zero
+CONFIG_ERROR = "config_error"      # e.g. the API-key variable is not set
+
+RETRYABLE = frozenset({RATE_LIMITED, SERVER_ERROR, TIMEOUT, CONNECTION, BAD_RESPONSE})
+
+
+class ProviderError(Exception):
+    """A failed call. Messages never contain secrets (keys are not echoed anywhere)."""
+
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ):
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in RETRYABLE
+
+
+@dataclass(frozen=True)
+class AgentRequest:
+    """What the engine asks of an agent for one trial (or one turn of a session)."""
+
+    messages: tuple[dict[str, str], ...]   # chat messages, system first when present
+    task_id: str = ""
+    seed: int = 0                          # derived from (experiment seed, arm, task, repeat)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float                 # request sent -> last byte
+    ttft_s: float | None = None      # request sent -> first content token (streaming only)
+    finish_reason: str | None = None  # "length" means the answer was truncated
+    cached_prompt_tokens: int = 0
+
+    @property
+    def truncated(self) -> bool:
+        return self.finish_reason == "length"
+
+    @property
+    def output_tps(self) -> float | None:
+        gen = self.latency_s - (self.ttft_s or 0.0)
+        return self.completion_tokens / gen if gen > 0 and self.completion_tokens else None
+
+
+@runtime_checkable
+class Provider(Protocol):
+    async def complete(self, request: AgentRequest) -> Completion: ...
+
+    async def aclose(self) -> None: ...
