@@ -1,0 +1,34 @@
+"""The `match` grader: compare a reply with an expected answer (exact, contains or regex)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from tamma_tui.suites.model import Grade
+
+MODES = ("exact", "contains", "regex")
+
+
+def grade_match(spec: Mapping[str, Any], output: str) -> Grade:
+    expected = str(spec.get("expected", ""))
+    mode = str(spec.get("mode", "exact") or "exact")
+    reply = output or ""
+    details: dict[str, Any] = {"mode": mode, "expected": expected}
+    if mode == "exact":
+        ok = reply.strip() == expected.strip()
+    elif mode == "contains":
+        ok = expected.strip().casefold() in reply.casefold()
+    elif mode == "regex":
+        try:
+            ok = re.search(expected, reply) is not None
+        except re.error as exc:
+            details["error"] = f"bad regex in task: {exc}"
+            ok = False
+    else:
+        details["error"] = f"unknown match mode {mode!r} (expected one of {', '.join(MODES)})"
+        ok = False
+    if not ok:
+        # A short excerpt tells the user what came back without storing whole replies twice.
+        details["got"] = reply.strip()[:200]
+    return Grade(passed=ok, score=1.0 if ok else 0.0, details=details)
