@@ -1,0 +1,186 @@
+"""Write-side repository: the only place that inserts or updates rows."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from tamma_tui.config.errors import BadInput
+from tamma_tui.config.loader import canonical_yaml, config_sha256
+from tamma_tui.config.models import AgentConfig
+
+from .models import AuditEvent, ConfigVersion, Experiment, Run, RunArm, Trial, utcnow
+
+_TRIAL_COLUMNS = frozenset(c.name for c in Trial.__table__.columns) - {"id"}
+
+
+def register_config(session: Session, config: AgentConfig, source_path: str | None = None) -> str:
+    """Store a config version once (idempotent on its SHA-256); return the hash."""
+    sha = config_sha256(config)
+    if session.get(ConfigVersion, sha) is None:
+        session.add(
+            ConfigVersion(
+                sha256=sha,
+                agent_id=config.agentId,
+                name=config.name,
+                version=str(config.version),
+                provider=config.provider,
+                model=config.model,
+                canonical_yaml=canonical_yaml(config),
+                source_path=source_path,
+            )
+        )
+        session.flush()
+    return sha
+
+
+def create_experiment(
+    session: Session, name: str, spec_yaml: str, source_path: str | None = None
+) -> int:
+    import hashlib
+
+    row = Experiment(
+        name=name,
+        spec_yaml=spec_yaml,
+        spec_sha256=hashlib.sha256(spec_yaml.encode()).hexdigest(),
+        source_path=source_path,
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    return row.id
+
+
+def create_run(
+    session: Session,
+    *,
+    name: str,
+    arms: Sequence[tuple[str, bool, str | None]],
+    kind: str = "experiment",
+    experiment_id: int | None = None,
+    suite: str = "",
+    contexts: Iterable[str] = (),
+    trials_per_task: int = 1,
+    seed: int = 0,
+    total_trials: int = 0,
+    budget_usd: float | None = None,
+    max_error_rate: float = 0.05,
+    session_mode: str = "isolated",
+    sequential: bool = False,
+    isolation: str = "",
+    analysis: dict[str, Any] | None = None,
+    status: str = "running",
+) -> int:
+    """Create a run and its arms (baseline first) in the caller's transaction."""
+    run = Run(
+        name=name,
+        kind=kind,
+        status=status,
+        experiment_id=experiment_id,
+        suite=suite,
+        contexts=",".join(contexts),
+        trials_per_task=trials_per_task,
+        seed=seed,
+        total_trials=total_trials,
+        budget_usd=budget_usd,
+        max_error_rate=max_error_rate,
+        session=session_mode,
+        sequential=sequential,
+        isolation=isolation,
+        analysis_json=json.dumps(analysis or {}, sort_keys=True),
+        started_at=utcnow(),
+    )
+    session.add(run)
+    session.flush()
+    assert run.id is not None
+    for position, (arm_name, is_baseline, sha) in enumerate(arms):
+        session.add(
+            RunArm(
+                run_id=run.id,
+                name=arm_name,
+                is_baseline=is_baseline,
+                position=position,
+                config_sha256=sha,
+            )
+        )
+    session.flush()
+    return run.id
+
+
+def trial_keys(engine: Engine, run_id: int) -> set[tuple[str, str, int]]:
+    """The (arm, task_id, repeat) keys already stored: what resume skips."""
+    stmt = select(Trial.arm, Trial.task_id, Trial.repeat).where(Trial.run_id == run_id)
+    with engine.connect() as conn:
+        return {(a, t, int(r)) for a, t, r in conn.execute(stmt)}
+
+
+def insert_trials(engine: Engine, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert a batch of trials in one transaction; rows already stored are skipped.
+
+    Duplicates are skipped rather than failing the batch so that a resumed run can never
+    double-count a trial, whichever dialect the database speaks.
+    """
+    if not rows:
+        return 0
+    clean = [{k: v for k, v in row.items() if k in _TRIAL_COLUMNS} for row in rows]
+    table = Trial.__table__
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:  # pragma: no cover - other dialects: filter duplicates by hand
+        dialect_insert = None
+    with engine.begin() as conn:
+        if dialect_insert is not None:
+            stmt = dialect_insert(table).on_conflict_do_nothing(
+                index_elements=["run_id", "arm", "task_id", "repeat"]
+            )
+            result = conn.execute(stmt, clean)
+            return max(int(result.rowcount or 0), 0)
+        run_ids = {r["run_id"] for r in clean}
+        have = set()
+        for rid in run_ids:
+            have |= {(rid, *k) for k in trial_keys(engine, rid)}
+        fresh = [r for r in clean if (r["run_id"], r["arm"], r["task_id"], r["repeat"]) not in have]
+        if fresh:
+            conn.execute(insert(table), fresh)
+        return len(fresh)
+
+
+def update_run(engine: Engine, run_id: int, **fields: Any) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(Run.__table__).where(Run.__table__.c.id == run_id).values(**fields))
+
+
+def get_run(engine: Engine, run_id: int | str) -> Run:
+    try:
+        rid = int(run_id)
+    except (TypeError, ValueError):
+        raise BadInput(f"run id must be a number, got {run_id!r}", field="RUN") from None
+    with Session(engine) as session:
+        run = session.get(Run, rid)
+        if run is None:
+            raise BadInput(f"run {rid} not found", field="RUN")
+        session.expunge(run)
+        return run
+
+
+def run_arms(engine: Engine, run_id: int) -> list[RunArm]:
+    with Session(engine) as session:
+        rows = list(
+            session.scalars(select(RunArm).where(RunArm.run_id == run_id).order_by(RunArm.position))
+        )
+        for row in rows:
+            session.expunge(row)
+        return rows
+
+
+def record_audit(session: Session, action: str, subject: str = "", actor: str = "", **details: Any) -> None:
+    session.add(
+        AuditEvent(action=action, subject=subject, actor=actor, details_json=json.dumps(details, default=str))
+    )
