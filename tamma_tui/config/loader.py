@@ -104,8 +104,22 @@ def canonical_dict(config: AgentConfig) -> dict[str, Any]:
     return config.model_dump(mode="json")
 
 
+class _CanonicalDumper(yaml.SafeDumper):
+    """Multi-line strings (system prompts) as literal blocks, so diffs read line by line."""
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_CanonicalDumper.add_representer(str, _str_representer)
+
+
 def canonical_yaml(config: AgentConfig) -> str:
-    return yaml.safe_dump(canonical_dict(config), sort_keys=True, allow_unicode=True, width=100)
+    return yaml.dump(
+        canonical_dict(config), Dumper=_CanonicalDumper, sort_keys=True, allow_unicode=True, width=100
+    )
 
 
 def config_sha256(config: AgentConfig) -> str:
