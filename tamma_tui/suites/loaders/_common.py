@@ -1,0 +1,92 @@
+"""Helpers shared by the suite loaders: typed field access with precise BadInput errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+from tamma_tui.config.errors import BadInput
+from tamma_tui.suites.model import CONTEXTS, DIFFICULTIES
+
+MATCH_MODES = ("exact", "contains", "regex")
+REVIEW_CATEGORIES = ("bug", "security", "error_handling", "performance", "style")
+SEVERITIES = ("low", "medium", "high")
+
+
+def read_text(path: Path, *, field: str | None = None) -> str:
+    """Read a UTF-8 text file, or fail naming it."""
+    if not path.is_file():
+        raise BadInput("file not found", file=path, field=field)
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise BadInput("not a UTF-8 text file", file=path, field=field) from None
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, object) for each non-blank line; comments start with '#'."""
+    text = read_text(path)
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        try:
+            obj = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise BadInput(f"malformed JSON: {exc.msg} (column {exc.colno})", file=path,
+                           field=f"line {number}") from None
+        if not isinstance(obj, dict):
+            raise BadInput(f"expected a JSON object, got {type(obj).__name__}", file=path,
+                           field=f"line {number}")
+        yield number, obj
+
+
+class Fields:
+    """Typed access to one record (a task.yaml mapping or a JSONL object) that names the
+    file and the record's location in every error."""
+
+    def __init__(self, data: dict[str, Any], file: Path, where: str = ""):
+        self.data = data
+        self.file = file
+        self.where = where
+
+    def _field(self, name: str) -> str:
+        return f"{self.where}: {name}" if self.where else name
+
+    def fail(self, name: str, reason: str) -> BadInput:
+        return BadInput(reason, file=self.file, field=self._field(name))
+
+    def string(self, name: str, default: str | None = None, *, allow_empty: bool = False) -> str:
+        value = self.data.get(name)
+        if value is None:
+            if default is not None:
+                return default
+            raise self.fail(name, "required field is missing")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)  # ids such as 12 are fine
+        if not isinstance(value, str):
+            raise self.fail(name, f"must be a string, got {type(value).__name__}")
+        if not allow_empty and not value.strip():
+            raise self.fail(name, "must not be empty")
+        return value
+
+    def choice(self, name: str, choices: tuple[str, ...], default: str | None = None) -> str:
+        value = self.string(name, default)
+        if value not in choices:
+            raise self.fail(name, f"must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    def context(self) -> str:
+        return self.choice("context", CONTEXTS)
+
+    def difficulty(self) -> str:
+        return self.choice("difficulty", DIFFICULTIES, "medium")
+
+    def number(self, name: str, default: float, low: float = 0.0, high: float = 1.0) -> float:
+        value = self.data.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(name, f"must be a number, got {type(value).__name__}")
+        if not low <= value <= high:
+            raise self.fail(name, f"must be between {low:g} and {high:g}, got {value:g}")
+        return float(value)

@@ -1,0 +1,86 @@
+"""JSONL suites: match tasks and HumanEval-format tasks, detected from the first record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tamma_tui.config.errors import BadInput
+from tamma_tui.suites.model import Answer, Suite, Task
+
+from ._common import Fields, iter_jsonl
+from .match_spec import match_grader
+
+HUMANEVAL_KEYS = frozenset({"task_id", "prompt", "canonical_solution", "test", "entry_point"})
+
+
+def jsonl_kind(path: Path) -> str:
+    """'humaneval' when the first record has the HumanEval keys, else 'match'."""
+    for _, obj in iter_jsonl(path):
+        return "humaneval" if HUMANEVAL_KEYS <= obj.keys() else "match"
+    raise BadInput("no tasks in file (every line is blank)", file=path, field="suite")
+
+
+def load_jsonl_tasks(path: Path, suite_id: str) -> list[Task]:
+    if jsonl_kind(path) == "humaneval":
+        from .humaneval import humaneval_task
+
+        tasks = [humaneval_task(Fields(obj, path, f"line {n}"), suite_id) for n, obj in iter_jsonl(path)]
+    else:
+        tasks = [match_task(Fields(obj, path, f"line {n}"), suite_id) for n, obj in iter_jsonl(path)]
+    seen: dict[str, int] = {}
+    for index, task in enumerate(tasks):
+        if task.id in seen:
+            raise BadInput(f"duplicate task id {task.id!r} (first used by task {seen[task.id] + 1})",
+                           file=path, field="id")
+        seen[task.id] = index
+    return tasks
+
+
+def load_jsonl_suite(path: Path) -> Suite:
+    path = Path(path)
+    tasks = load_jsonl_tasks(path, path.stem)
+    return Suite(id=path.stem, tasks=tuple(tasks), source=str(path))
+
+
+def _answers(fields: Fields, grader: dict[str, Any]) -> tuple[Answer, ...]:
+    """The optional ``answers`` list: objects {label, text, correct?} or plain strings
+    (wrong replies). Without an explicit correct reply, the expected text is the reference
+    (not for regex tasks, whose expected value is a pattern)."""
+    raw = fields.data.get("answers", [])
+    if not isinstance(raw, list):
+        raise fields.fail("answers", f"must be a list, got {type(raw).__name__}")
+    answers: list[Answer] = []
+    for i, item in enumerate(raw):
+        if isinstance(item, str):
+            answers.append(Answer(label=f"wrong_{i + 1}", text=item, correct=False))
+            continue
+        if not isinstance(item, dict):
+            raise fields.fail(f"answers[{i}]", "must be a string or an object {label, text}")
+        a = Fields(item, fields.file, f"{fields.where}: answers[{i}]")
+        label = a.string("label")
+        correct = item.get("correct", label == "reference")
+        if not isinstance(correct, bool):
+            raise a.fail("correct", f"must be true or false, got {correct!r}")
+        answers.append(Answer(label=label, text=a.string("text", allow_empty=True), correct=correct))
+    if not any(a.correct for a in answers) and grader["mode"] != "regex":
+        answers.insert(0, Answer(label="reference", text=grader["expected"], correct=True))
+    answers.sort(key=lambda a: not a.correct)
+    return tuple(answers)
+
+
+def match_task(fields: Fields, suite_id: str) -> Task:
+    task_id = fields.string("id")
+    # `match` is the documented key for the mode; `mode` is accepted as a synonym.
+    mode_key = "match" if "match" in fields.data or "mode" not in fields.data else "mode"
+    grader = match_grader(fields, "expected", mode_key)
+    return Task(
+        id=task_id,
+        context=fields.context(),
+        prompt=fields.string("prompt"),
+        grader=grader,
+        suite=suite_id,
+        title=fields.string("title", task_id),
+        difficulty=fields.difficulty(),
+        answers=_answers(fields, grader),
+    )

@@ -1,0 +1,18 @@
+"""Validation of a match grader spec, shared by task folders and match JSONL."""
+
+from __future__ import annotations
+
+import re
+
+from ._common import MATCH_MODES, Fields
+
+
+def match_grader(fields: Fields, expected_key: str = "expected", mode_key: str = "mode") -> dict:
+    expected = fields.string(expected_key, allow_empty=False)
+    mode = fields.choice(mode_key, MATCH_MODES, "exact")
+    if mode == "regex":
+        try:
+            re.compile(expected)
+        except re.error as exc:
+            raise fields.fail(expected_key, f"invalid regular expression: {exc}") from None
+    return {"kind": "match", "expected": expected, "mode": mode}
