@@ -6,7 +6,7 @@ import json
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from tamma_tui.config.errors import BadInput
@@ -15,7 +15,12 @@ from tamma_tui.config.models import AgentConfig
 
 from .models import AuditEvent, ConfigVersion, Experiment, Run, RunArm, Trial, utcnow
 
-_TRIAL_COLUMNS = frozenset(c.name for c in Trial.__table__.columns) - {"id"}
+# Every batch row carries every column (executemany needs one shape), defaults filled.
+_TRIAL_DEFAULTS: dict[str, Any] = {
+    name: (None if field.is_required() or field.default is None else field.default)
+    for name, field in Trial.model_fields.items()
+    if name != "id"
+}
 
 
 def register_config(session: Session, config: AgentConfig, source_path: str | None = None) -> str:
@@ -118,38 +123,47 @@ def trial_keys(engine: Engine, run_id: int) -> set[tuple[str, str, int]]:
         return {(a, t, int(r)) for a, t, r in conn.execute(stmt)}
 
 
-def insert_trials(engine: Engine, rows: Sequence[dict[str, Any]]) -> int:
+def insert_trials(engine: Engine | Connection, rows: Sequence[dict[str, Any]]) -> int:
     """Insert a batch of trials in one transaction; rows already stored are skipped.
 
     Duplicates are skipped rather than failing the batch so that a resumed run can never
-    double-count a trial, whichever dialect the database speaks.
+    double-count a trial, whichever dialect the database speaks. Given a Connection, the
+    rows join the caller's transaction instead.
     """
+    if isinstance(engine, Connection):
+        return _insert_trials(engine, rows)
+    with engine.begin() as conn:
+        return _insert_trials(conn, rows)
+
+
+def _insert_trials(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     if not rows:
         return 0
-    clean = [{k: v for k, v in row.items() if k in _TRIAL_COLUMNS} for row in rows]
+    unknown = set().union(*rows) - _TRIAL_DEFAULTS.keys()
+    if unknown:
+        raise ValueError(f"not trial columns: {sorted(unknown)}")
+    clean = [{**_TRIAL_DEFAULTS, **row} for row in rows]
     table = Trial.__table__
-    dialect = engine.dialect.name
+    dialect = conn.dialect.name
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     elif dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:  # pragma: no cover - other dialects: filter duplicates by hand
         dialect_insert = None
-    with engine.begin() as conn:
-        if dialect_insert is not None:
-            stmt = dialect_insert(table).on_conflict_do_nothing(
-                index_elements=["run_id", "arm", "task_id", "repeat"]
-            )
-            result = conn.execute(stmt, clean)
-            return max(int(result.rowcount or 0), 0)
-        run_ids = {r["run_id"] for r in clean}
-        have = set()
-        for rid in run_ids:
-            have |= {(rid, *k) for k in trial_keys(engine, rid)}
-        fresh = [r for r in clean if (r["run_id"], r["arm"], r["task_id"], r["repeat"]) not in have]
-        if fresh:
-            conn.execute(insert(table), fresh)
-        return len(fresh)
+    if dialect_insert is not None:
+        stmt = dialect_insert(table).on_conflict_do_nothing(
+            index_elements=["run_id", "arm", "task_id", "repeat"]
+        )
+        return max(int(conn.execute(stmt, clean).rowcount or 0), 0)
+    have = set()
+    for rid in {r["run_id"] for r in clean}:
+        stmt = select(Trial.arm, Trial.task_id, Trial.repeat).where(Trial.run_id == rid)
+        have |= {(rid, a, t, int(r)) for a, t, r in conn.execute(stmt)}
+    fresh = [r for r in clean if (r["run_id"], r["arm"], r["task_id"], r["repeat"]) not in have]
+    if fresh:
+        conn.execute(insert(table), fresh)
+    return len(fresh)
 
 
 def update_run(engine: Engine, run_id: int, **fields: Any) -> None:

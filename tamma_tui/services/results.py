@@ -1,0 +1,210 @@
+"""Per-arm results of a run (``show``), run listings, and trial exports."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
+
+from sqlalchemy.engine import Engine
+
+from tamma_tui.store import queries, repo
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Columns of ``export`` (a superset of the ``import`` contract, so exports re-import).
+EXPORT_COLUMNS: tuple[str, ...] = (
+    "arm", "task_id", "context", "repeat", "passed", "score", "latency_s", "cost_usd",
+    "prompt_tokens", "completion_tokens", "ttft_s", "context_window", "config_sha256",
+    "status", "output_tps", "context_utilization", "truncated", "attempts", "error_kind",
+    "error_message", "response_hash", "session_position", "started_at", "finished_at",
+)
+
+
+@dataclass(frozen=True)
+class ArmStats:
+    """One row of ``show``: the headline numbers of an arm (in one context or all)."""
+
+    arm: str
+    context: str
+    trials: int
+    errors: int
+    pass_rate: float
+    mean_score: float
+    latency_p50: float
+    latency_p95: float
+    ttft_mean: float
+    total_cost: float
+    cost_per_pass: float
+    util_mean: float
+    util_peak: float
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors / self.trials if self.trials else 0.0
+
+
+def _stats(arm: str, context: str, group: "pd.DataFrame") -> ArmStats:
+    ok = group[group["status"] == "ok"]
+    passes = float(ok["passed"].sum())
+    cost = float(group["cost_usd"].sum())
+    nan = float("nan")
+    return ArmStats(
+        arm=arm,
+        context=context,
+        trials=len(group),
+        errors=int((group["status"] != "ok").sum()),
+        pass_rate=float(ok["passed"].mean()) if len(ok) else nan,
+        mean_score=float(ok["score"].mean()) if len(ok) else nan,
+        latency_p50=float(ok["latency_s"].quantile(0.5)) if len(ok) else nan,
+        latency_p95=float(ok["latency_s"].quantile(0.95)) if len(ok) else nan,
+        ttft_mean=float(ok["ttft_s"].mean()) if len(ok) else nan,
+        total_cost=cost,
+        cost_per_pass=cost / passes if passes else nan,
+        util_mean=float(ok["context_utilization"].mean()) if len(ok) else nan,
+        util_peak=float(ok["context_utilization"].max()) if len(ok) else nan,
+    )
+
+
+def arm_stats(frame: "pd.DataFrame", arms: Sequence[str], *, by_context: bool = False) -> list[ArmStats]:
+    """Headline numbers per arm (and per context when asked), in the run's arm order."""
+    out: list[ArmStats] = []
+    for arm in arms:
+        group = frame[frame["arm"] == arm]
+        out.append(_stats(arm, "all", group))
+        if by_context:
+            for context in sorted(set(group["context"].astype(str))):
+                out.append(_stats(arm, context, group[group["context"] == context]))
+    return out
+
+
+@dataclass(frozen=True)
+class RunView:
+    run: Any
+    arms: list[dict[str, Any]]
+    stats: list[ArmStats]
+
+
+def show_run(engine: Engine, run_id: int | str, *, by_context: bool = False) -> RunView:
+    run = repo.get_run(engine, run_id)
+    arms = queries.arm_configs(engine, run.id)
+    frame = queries.load_trials_frame(engine, run.id)
+    return RunView(run=run, arms=arms, stats=arm_stats(frame, [a["name"] for a in arms], by_context=by_context))
+
+
+def _fmt(value: float, spec: str) -> str:
+    return "–" if value != value else format(value, spec)  # NaN -> dash
+
+
+SHOW_METRICS: tuple[tuple[str, str, str], ...] = (
+    # (attribute, heading, format)
+    ("pass_rate", "pass rate", ".1%"),
+    ("mean_score", "score", ".3f"),
+    ("latency_p50", "p50 latency s", ".2f"),
+    ("latency_p95", "p95 latency s", ".2f"),
+    ("ttft_mean", "TTFT s", ".3f"),
+    ("total_cost", "cost $", ".4f"),
+    ("cost_per_pass", "$ / pass", ".5f"),
+    ("util_mean", "ctx util", ".1%"),
+    ("util_peak", "ctx peak", ".1%"),
+    ("error_rate", "errors", ".1%"),
+)
+
+
+def render_run(view: RunView, *, by_context: bool = False):
+    """A rich renderable: the per-arm table, or one arm x context matrix per metric."""
+    from rich.console import Group
+    from rich.table import Table
+
+    run = view.run
+    title = (
+        f"run {run.id} · {run.name} · {run.status} · suite {run.suite or '–'} · "
+        f"{run.trials_per_task} trial(s)/task"
+    )
+    if not by_context:
+        # Metrics down, arms across: fits 80 columns for up to four arms.
+        table = Table(title=title, title_justify="left")
+        table.add_column("metric")
+        for s in view.stats:
+            baseline = any(a["baseline"] and a["name"] == s.arm for a in view.arms)
+            label = f"{s.arm} (baseline)" if baseline and s.arm != "baseline" else s.arm
+            table.add_column(label, justify="right")
+        table.add_row("trials", *(str(s.trials) for s in view.stats))
+        for attr, heading, spec in SHOW_METRICS:
+            table.add_row(heading, *(_fmt(getattr(s, attr), spec) for s in view.stats))
+        return table
+    contexts = sorted({s.context for s in view.stats if s.context != "all"}) + ["all"]
+    cells = {(s.arm, s.context): s for s in view.stats}
+    tables = []
+    for attr, heading, spec in SHOW_METRICS:
+        table = Table(title=f"{heading} by arm x context" if tables else f"{title}\n{heading} by arm x context",
+                      title_justify="left")
+        table.add_column("arm")
+        for c in contexts:
+            table.add_column(c, justify="right")
+        for arm in [a["name"] for a in view.arms]:
+            table.add_row(arm, *(_fmt(getattr(cells[(arm, c)], attr), spec) if (arm, c) in cells else "–"
+                                 for c in contexts))
+        tables.append(table)
+    return Group(*tables)
+
+
+def iter_export_rows(engine: Engine, run_id: int | str) -> Iterator[dict[str, Any]]:
+    """Every trial of a run as a plain dict of EXPORT_COLUMNS, in a stable order."""
+    from sqlalchemy import select
+
+    from tamma_tui.store.models import Trial
+
+    run = repo.get_run(engine, run_id)
+    t = Trial.__table__
+    stmt = (
+        select(*(t.c[c] for c in EXPORT_COLUMNS))
+        .where(t.c.run_id == run.id)
+        .order_by(t.c.arm, t.c.task_id, t.c.repeat)
+    )
+    with engine.connect() as conn:
+        for row in conn.execute(stmt):
+            out = dict(zip(EXPORT_COLUMNS, row))
+            for key in ("started_at", "finished_at"):
+                if out[key] is not None:
+                    out[key] = out[key].isoformat()
+            yield out
+
+
+def export_run(engine: Engine, run_id: int | str, fmt: str, stream) -> int:
+    """Write a run's trials as CSV or JSON Lines to ``stream``; return the row count."""
+    import csv
+
+    n = 0
+    if fmt == "csv":
+        writer = csv.DictWriter(stream, fieldnames=list(EXPORT_COLUMNS), lineterminator="\n")
+        writer.writeheader()
+        for row in iter_export_rows(engine, run_id):
+            if row["passed"] is not None:
+                row["passed"] = int(row["passed"])
+            writer.writerow(row)
+            n += 1
+    else:
+        for row in iter_export_rows(engine, run_id):
+            stream.write(json.dumps(row, sort_keys=False) + "\n")
+            n += 1
+    return n
+
+
+def list_runs_view(engine: Engine, limit: int = 50) -> list[dict[str, Any]]:
+    runs = queries.list_runs(engine, limit)
+    counts = queries.trial_counts(engine, [r.id for r in runs])
+    out = []
+    for r in runs:
+        c = counts.get(r.id, {})
+        done = sum(c.values())
+        out.append(
+            {
+                "id": r.id, "name": r.name, "kind": r.kind, "status": r.status,
+                "created": r.created_at.strftime("%Y-%m-%d %H:%M") if r.created_at else "",
+                "trials": done, "total": r.total_trials or done,
+                "errors": done - c.get("ok", 0), "cost_usd": r.cost_usd, "suite": r.suite,
+            }
+        )
+    return out
