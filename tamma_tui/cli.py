@@ -52,10 +52,10 @@ def _error(message: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # --help exits here, before anything heavy is imported
     from tamma_tui.config.errors import BadInput
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         # No command: open the app when it is installed, else show the help.
         try:
