@@ -1,0 +1,267 @@
+"""In-sandbox bootstrap: isolate this process, then hand over to the payload.
+
+Run by the sandbox as ``python -S -s -B _bootstrap.py POLICY_JSON -- ARGV...``. Stdlib only,
+because it runs with site-packages switched off. Steps, each optional per the policy:
+
+1. rlimits that are safe to apply to ourselves right away (core, file size, open files, CPU);
+2. new namespaces: network (loopback only, down), mount (the whole tree remounted read-only
+   except the workspace), pid (so every process the payload starts dies with it), and a user
+   namespace when we are not root (that is what lets an ordinary user do the above);
+3. fork: the child becomes pid 1 of the new pid namespace, drops to an unprivileged uid
+   (when we are root, RLIMIT_NPROC means nothing for uid 0), applies the process and memory
+   limits and execs the payload; the parent only waits and relays the exit status.
+
+``--probe`` instead tries every step and prints which ones worked, as JSON, so the host can
+name the isolation level honestly.
+"""
+
+import ctypes
+import json
+import os
+import resource
+import sys
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_REMOUNT = 32
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+AT_FDCWD = -100
+AT_RECURSIVE = 0x8000
+MOUNT_ATTR_RDONLY = 0x1
+SYS_MOUNT_SETATTR = {"x86_64": 442, "aarch64": 442}.get(os.uname().machine)
+PR_SET_PDEATHSIG = 1
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+
+
+def _check(rc, what):
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _mount(src, target, fstype, flags):
+    _check(_libc.mount(src and src.encode(), target.encode(), fstype and fstype.encode(),
+                       ctypes.c_ulong(flags), None), f"mount {target}")
+
+
+def _write(path, text):
+    with open(path, "w") as fh:
+        fh.write(text)
+
+
+def _enter_namespaces(want_net, want_fs, want_pid):
+    """unshare() what we can; return the set of namespaces actually entered."""
+    flags = (CLONE_NEWNET if want_net else 0) | (CLONE_NEWNS if want_fs else 0) | (
+        CLONE_NEWPID if want_pid else 0)
+    if not flags:
+        return set(), False
+    as_root = os.geteuid() == 0
+    uid, gid = os.getuid(), os.getgid()
+    if not as_root:
+        flags |= CLONE_NEWUSER  # an ordinary user may create namespaces inside its own userns
+    _check(_libc.unshare(flags), "unshare")
+    if not as_root:
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"0 {uid} 1")
+        _write("/proc/self/gid_map", f"0 {gid} 1")
+    entered = set()
+    if want_net:
+        entered.add("net")
+    if want_pid:
+        entered.add("pid")
+    if want_fs:
+        entered.add("mount")
+    return entered, not as_root
+
+
+def _blocked_dirs(path):
+    """Ancestors of `path` that an unprivileged uid cannot traverse (e.g. /root, mode 700)."""
+    parts = os.path.realpath(path).strip("/").split("/")
+    blocked = []
+    for i in range(1, len(parts)):
+        here = "/" + "/".join(parts[:i])
+        if not os.stat(here).st_mode & 0o001:
+            blocked.append((here, parts[i]))
+    return blocked
+
+
+def _expose_interpreter(prefix):
+    """Let the dropped uid reach the Python install without loosening host permissions.
+
+    A blocked directory such as /root is covered (inside our mount namespace only) by an
+    empty tmpfs, and just the entry that leads to the interpreter is bound back into it. That
+    also hides the rest of that directory (keys, tokens) from the payload.
+    """
+    for here, child in _blocked_dirs(prefix):
+        fd = os.open(os.path.join(here, child), os.O_PATH | os.O_DIRECTORY)
+        try:
+            _check(_libc.mount(b"tmpfs", here.encode(), b"tmpfs", ctypes.c_ulong(MS_NOSUID | MS_NODEV),
+                               b"mode=0755,size=64k"), f"tmpfs {here}")
+            os.mkdir(os.path.join(here, child))
+            _mount(f"/proc/self/fd/{fd}", os.path.join(here, child), None, MS_BIND | MS_REC)
+        finally:
+            os.close(fd)
+
+
+def _readonly_except(workspace, prefix=None):
+    """Make every mount read-only, then bind the workspace back read-write."""
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    if prefix:
+        _expose_interpreter(prefix)
+    if SYS_MOUNT_SETATTR is None:
+        raise OSError("mount_setattr unknown on this architecture")
+    attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
+    _check(_libc.syscall(SYS_MOUNT_SETATTR, AT_FDCWD, b"/", AT_RECURSIVE, ctypes.byref(attr),
+                         ctypes.c_size_t(ctypes.sizeof(attr))), "mount_setattr /")
+    _mount(workspace, workspace, None, MS_BIND)
+    _mount(None, workspace, None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV)
+
+
+def _chown_tree(root, uid, gid):
+    os.chown(root, uid, gid)
+    for base, dirs, files in os.walk(root):
+        for name in dirs + files:
+            os.chown(os.path.join(base, name), uid, gid, follow_symlinks=False)
+
+
+def _limit(kind, value):
+    if value is None:
+        return
+    soft, hard = value if isinstance(value, (list, tuple)) else (value, value)
+    try:
+        resource.setrlimit(kind, (soft, hard))
+    except (ValueError, OSError):
+        # Never raise a hard limit we cannot raise; lowering the soft one still works.
+        _, cur_hard = resource.getrlimit(kind)
+        if cur_hard != resource.RLIM_INFINITY:
+            resource.setrlimit(kind, (min(soft, cur_hard), cur_hard))
+
+
+def _prepare(policy):
+    """Steps that run before the fork. Returns a dict of what is in force."""
+    lim = policy.get("limits", {})
+    _limit(resource.RLIMIT_CORE, 0)
+    _limit(resource.RLIMIT_FSIZE, lim.get("fsize"))
+    _limit(resource.RLIMIT_NOFILE, lim.get("nofile"))
+    cpu = lim.get("cpu")
+    if cpu:
+        _limit(resource.RLIMIT_CPU, (cpu, cpu + 1))  # SIGXCPU first, SIGKILL one second later
+    state = {"namespaces": [], "readonly_root": False, "uid_drop": False, "errors": []}
+    iso = policy.get("isolate", {})
+    try:
+        entered, in_userns = _enter_namespaces(iso.get("net"), iso.get("fs"), iso.get("pid"))
+        state["namespaces"] = sorted(entered)
+        state["userns"] = in_userns
+    except OSError as exc:
+        state["errors"].append(str(exc))
+        entered = set()
+    uid = policy.get("uid")
+    want_drop = uid is not None and os.geteuid() == 0 and not state.get("userns")
+    prefix = policy.get("prefix") or sys.base_prefix
+    if "mount" in entered:
+        try:
+            _readonly_except(policy["workspace"], prefix if want_drop else None)
+            state["readonly_root"] = True
+        except OSError as exc:
+            state["errors"].append(str(exc))
+    # Without the mount trick a dropped uid may not even reach the interpreter.
+    if want_drop and (state["readonly_root"] or not _blocked_dirs(prefix)):
+        try:
+            _chown_tree(policy["workspace"], uid, uid)
+            state["uid_drop"] = True
+        except OSError as exc:
+            state["errors"].append(f"chown: {exc}")
+    return state
+
+
+def _become_payload(policy, state):
+    """In the forked child: drop privileges, apply process limits."""
+    lim = policy.get("limits", {})
+    if state["uid_drop"]:
+        uid = policy["uid"]
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    # Set after the uid change: a credential change clears the parent-death signal.
+    _libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
+    _limit(resource.RLIMIT_NPROC, lim.get("nproc"))
+    _limit(resource.RLIMIT_AS, lim.get("memory"))
+    os.chdir(policy["workspace"])
+
+
+def _probe(policy):
+    state = _prepare(policy)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _become_payload(policy, state)
+            ok_write = True
+            try:
+                with open(os.path.join(policy["workspace"], "probe.txt"), "w") as fh:
+                    fh.write("x")
+            except OSError:
+                ok_write = False
+            outside_blocked = True
+            try:
+                fd = os.open(policy["outside"], os.O_CREAT | os.O_WRONLY, 0o600)
+                os.close(fd)
+                os.unlink(policy["outside"])
+                outside_blocked = False
+            except OSError:
+                pass
+            import socket
+            ifaces = [name for _, name in socket.if_nameindex()]
+            os.write(1, json.dumps({**state, "workspace_writable": ok_write,
+                                    "outside_write_blocked": outside_blocked,
+                                    "interfaces": ifaces}).encode())
+            os._exit(0)
+        except BaseException as exc:  # report, never hang the probe
+            os.write(1, json.dumps({**state, "errors": state["errors"] + [repr(exc)]}).encode())
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def main():
+    policy = json.loads(sys.argv[1])
+    if policy.get("probe"):
+        sys.exit(_probe(policy))
+    argv = sys.argv[sys.argv.index("--") + 1:]
+    state = _prepare(policy)
+    if state["errors"] and policy.get("strict"):
+        sys.stderr.write("sandbox setup failed: " + "; ".join(state["errors"]) + "\n")
+        sys.exit(125)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _become_payload(policy, state)
+            os.execve(argv[0], argv, os.environ)
+        except BaseException as exc:
+            os.write(2, f"sandbox exec failed: {exc!r}\n".encode())
+        os._exit(126)
+    # The waiting parent keeps root (or ns-root) but runs nothing of the payload's.
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except InterruptedError:
+            continue
+    code = os.waitstatus_to_exitcode(status)
+    sys.exit(128 - code if code < 0 else code)
+
+
+if __name__ == "__main__":
+    main()

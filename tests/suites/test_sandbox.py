@@ -1,0 +1,210 @@
+"""Each sandbox property from DESIGN §6, proved against real subprocesses."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+import time
+
+import pytest
+
+from tamma_tui.suites import sandbox
+from tamma_tui.suites.sandbox import Limits
+
+LEVEL = sandbox.isolation_level()
+
+
+def _procs_with_cmdline(fragment: str) -> list[int]:
+    """Live (non-zombie) processes whose command line mentions `fragment`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                cmd = fh.read()
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                state = fh.read().rsplit(b")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if fragment.encode() in cmd and state != b"Z":
+            found.append(int(entry))
+    return found
+
+
+def test_isolation_level_is_named_and_note_matches():
+    assert LEVEL == "full" or LEVEL.startswith("no-")
+    assert (sandbox.isolation_note() is None) == (LEVEL == "full")
+    res = sandbox.run_python("ok.py", {"ok.py": "print('hi')"})
+    assert res.ok and res.stdout == "hi\n"
+    assert res.isolation == LEVEL
+
+
+def test_infinite_loop_ends_at_the_wall_clock_timeout():
+    res = sandbox.run_python("loop.py", {"loop.py": "import time\nwhile True: time.sleep(0.01)"},
+                             limits=Limits(timeout_s=1.0))
+    assert res.timed_out and res.killed_reason == "timeout"
+    assert 0.9 <= res.duration_s < 3.0
+    assert not res.ok
+
+
+def test_busy_loop_is_stopped_by_the_cpu_limit_before_the_wall_clock():
+    res = sandbox.run_python("spin.py", {"spin.py": "while True: pass"},
+                             limits=Limits(timeout_s=20.0, cpu_s=1))
+    assert not res.timed_out
+    assert res.exit_code != 0 and res.duration_s < 5.0
+
+
+def test_memory_bomb_is_killed():
+    bomb = "chunks = []\nwhile len(chunks) < 4096:\n    chunks.append(bytearray(1 << 20))\nprint('survived')"
+    res = sandbox.run_python("mem.py", {"mem.py": bomb},
+                             limits=Limits(memory_bytes=256 << 20, timeout_s=10.0))
+    assert "survived" not in res.stdout
+    assert res.exit_code != 0 and not res.timed_out
+    assert "MemoryError" in res.stderr or res.killed_reason is not None
+
+
+@pytest.mark.skipif("no-process-limit" in LEVEL, reason="process-count limit not enforceable here")
+def test_fork_bomb_is_contained_and_leaves_no_process_behind():
+    tag = f"bomb_{secrets.token_hex(6)}.py"
+    bomb = (
+        "import os, time\n"
+        "n = 0\n"
+        "while n < 100000:\n"
+        "    try:\n"
+        "        if os.fork() == 0:\n"
+        "            os.setsid()  # try to escape the process group\n"
+        "            time.sleep(60); os._exit(0)\n"
+        "        n += 1\n"
+        "    except OSError:\n"
+        "        print('fork refused after', n, flush=True); break\n"
+        "time.sleep(60)\n"
+    )
+    res = sandbox.run_python(tag, {tag: bomb}, limits=Limits(timeout_s=2.0, processes=32))
+    assert res.timed_out
+    assert "fork refused after" in res.stdout
+    refused_after = int(res.stdout.split("after")[1].split()[0])
+    assert refused_after < 32  # the limit held: at most 32 processes for the run's uid
+    deadline = time.monotonic() + 2.0
+    while _procs_with_cmdline(tag) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _procs_with_cmdline(tag) == []
+
+
+def test_background_process_does_not_outlive_a_normal_exit():
+    tag = f"daemon_{secrets.token_hex(6)}.py"
+    code = ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\n"
+            "print('parent done')\n")
+    res = sandbox.run_python(tag, {tag: code}, limits=Limits(timeout_s=5.0))
+    assert res.ok and "parent done" in res.stdout
+    deadline = time.monotonic() + 2.0
+    while _procs_with_cmdline(tag) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _procs_with_cmdline(tag) == []
+
+
+@pytest.mark.skipif("no-filesystem-isolation" in LEVEL, reason="no read-only mount namespace")
+def test_write_outside_the_workspace_fails_and_nothing_appears(tmp_path):
+    target_dir = tmp_path / "outside"
+    target_dir.mkdir(mode=0o777)
+    os.chmod(target_dir, 0o777)  # even a world-writable directory must stay untouched
+    victim = target_dir / "pwned.txt"
+    loose = f"/tmp/tamma-escape-{secrets.token_hex(6)}"
+    code = (
+        "import sys\nresults = []\n"
+        "for path in sys.argv[1:]:\n"
+        "    try:\n"
+        "        open(path, 'w').write('x'); results.append('WROTE ' + path)\n"
+        "    except OSError as exc:\n"
+        "        results.append('DENIED ' + type(exc).__name__)\n"
+        "open('inside.txt', 'w').write('ok')\n"
+        "print('\\n'.join(results))\n"
+    )
+    res = sandbox.run_python("w.py", {"w.py": code}, args=[str(victim), loose],
+                             collect=["inside.txt"])
+    assert res.ok, res.stderr
+    assert "WROTE" not in res.stdout and res.stdout.count("DENIED") == 2
+    assert not victim.exists() and not os.path.exists(loose)
+    assert res.workspace_files["inside.txt"] == b"ok"  # the workspace itself is writable
+
+
+@pytest.mark.skipif("no-network-isolation" in LEVEL, reason="no network namespace here")
+def test_connection_to_a_local_server_is_refused():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(5)
+    server.settimeout(0.2)
+    port = server.getsockname()[1]
+    accepted = []
+
+    def accept_loop():
+        end = time.monotonic() + 4
+        while time.monotonic() < end:
+            try:
+                conn, _ = server.accept()
+                accepted.append(conn)
+            except (socket.timeout, OSError):
+                continue
+
+    t = threading.Thread(target=accept_loop)
+    t.start()
+    code = ("import socket, sys\ntry:\n"
+            "    socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=2)\n"
+            "    print('CONNECTED')\nexcept OSError as exc:\n    print('FAILED', exc)\n")
+    try:
+        res = sandbox.run_python("net.py", {"net.py": code}, args=[str(port)])
+        # Sanity check that the server was reachable from outside the sandbox.
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    finally:
+        t.join()
+        server.close()
+    assert res.ok and res.stdout.startswith("FAILED"), res.stdout + res.stderr
+    assert len(accepted) == 1  # only our own sanity connection arrived
+
+
+def test_output_flood_is_truncated_and_stopped():
+    code = "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n"
+    res = sandbox.run_python("flood.py", {"flood.py": code},
+                             limits=Limits(output_bytes=100_000, flood_factor=8, timeout_s=10))
+    assert res.stdout_truncated and len(res.stdout) == 100_000
+    assert res.killed_reason == "output_flood" and res.duration_s < 5
+
+
+def test_large_finite_output_is_capped_but_the_run_succeeds():
+    code = "import sys\nsys.stdout.write('y' * 300_000)\nsys.stderr.write('e' * 10)\n"
+    res = sandbox.run_python("big.py", {"big.py": code}, limits=Limits(output_bytes=50_000))
+    assert res.ok and res.stdout_truncated and len(res.stdout) == 50_000
+    assert res.stderr == "e" * 10 and not res.stderr_truncated
+
+
+def test_environment_is_scrubbed(monkeypatch):
+    canary = "sk-canary-" + secrets.token_hex(8)
+    monkeypatch.setenv("TAMMA_CANARY_API_KEY", canary)
+    monkeypatch.setenv("OPENAI_API_KEY", canary)
+    code = "import os, json\nprint(json.dumps(dict(os.environ)))\n"
+    res = sandbox.run_python("env.py", {"env.py": code})
+    assert res.ok
+    import json
+    env = json.loads(res.stdout)
+    assert canary not in res.stdout
+    assert set(env) <= {"PATH", "LANG", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "HOME",
+                        "TMPDIR", "LC_CTYPE"}
+    assert env["TMPDIR"].startswith(env["HOME"])
+
+
+def test_workspace_is_fresh_and_removed_afterwards():
+    code = "import os\nprint(os.getcwd())\nprint(sorted(os.listdir('.')))\n"
+    first = sandbox.run_python("ls.py", {"ls.py": code, "data/x.txt": "1"})
+    second = sandbox.run_python("ls.py", {"ls.py": code})
+    ws1, listing1 = first.stdout.splitlines()
+    ws2, listing2 = second.stdout.splitlines()
+    assert ws1 != ws2
+    assert "data" in listing1 and "data" not in listing2
+    assert not os.path.exists(ws1) and not os.path.exists(ws2)
+
+
+def test_files_may_not_escape_the_workspace():
+    with pytest.raises(ValueError):
+        sandbox.run_python("a.py", {"a.py": "", "../evil.py": "x"})
