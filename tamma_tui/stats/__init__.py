@@ -12,7 +12,9 @@ from .effects import (
     rank_biserial,
     risk_difference,
 )
+from .bayes import prob_variant_better, prob_variant_better_exact
 from .multiple import adjust, benjamini_hochberg, holm
+from .noninferiority import noninferiority_test
 from .paired import (
     TestResult,
     bca_bootstrap,
@@ -22,7 +24,19 @@ from .paired import (
     paired_t,
     wilcoxon_signed_rank,
 )
+from .power import (
+    mcnemar_exact_power,
+    paired_means_mde,
+    paired_means_sample_size,
+    paired_proportions_mde,
+    paired_proportions_sample_size,
+    paired_t_power,
+    repeated_trials_mde,
+    repeated_trials_sample_size,
+    repeated_trials_variance,
+)
 from .proportions import clopper_pearson, newcombe_paired_interval, wilson_interval
+from .sequential import msprt_pvalues
 
 __all__ = [
     "TestResult",
@@ -38,9 +52,22 @@ __all__ = [
     "hedges_gz",
     "holm",
     "mcnemar_exact",
+    "mcnemar_exact_power",
+    "msprt_pvalues",
     "newcombe_paired_interval",
+    "noninferiority_test",
+    "paired_means_mde",
+    "paired_means_sample_size",
+    "paired_proportions_mde",
+    "paired_proportions_sample_size",
     "paired_t",
+    "paired_t_power",
+    "prob_variant_better",
+    "prob_variant_better_exact",
     "rank_biserial",
+    "repeated_trials_mde",
+    "repeated_trials_sample_size",
+    "repeated_trials_variance",
     "risk_difference",
     "wilcoxon_signed_rank",
     "wilson_interval",
