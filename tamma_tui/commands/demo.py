@@ -1,0 +1,65 @@
+"""`demo`: the shipped sample experiment on the simulated agent, then its results."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+QUICK_TASKS = 4  # per context
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    demo = sub.add_parser(
+        "demo",
+        help="benchmark a baseline against two variants on the simulated agent and show the result",
+    )
+    demo.add_argument("--quick", action="store_true", help=f"only {QUICK_TASKS} tasks per context")
+    demo.add_argument("--json", action="store_true", help="JSON lines of events instead of a bar")
+    demo.set_defaults(func=_demo)
+
+
+def demo_experiment_path() -> Path:
+    """The sample experiment, from the source tree or the installed wheel."""
+    import tamma_tui
+
+    package = Path(tamma_tui.__file__).resolve().parent
+    for base in (package.parent / "sample_configs", package / "_data" / "sample_configs"):
+        candidate = base / "experiments" / "demo.yaml"
+        if candidate.is_file():
+            return candidate
+    from tamma_tui.config.errors import BadInput
+
+    raise BadInput("the sample experiment is missing from this installation",
+                   file="sample_configs/experiments/demo.yaml")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from tamma_tui.commands.run import run_with_progress
+
+    path = demo_experiment_path()
+    outcome = run_with_progress(args, str(path), max_tasks=QUICK_TASKS if args.quick else None)
+    if outcome.status == "cancelled" or args.json:
+        return outcome.exit_code
+    console = Console()
+    from tamma_tui.store.db import open_database
+
+    engine = open_database(args.db)
+    try:
+        from tamma_tui.services.results import render_run, show_run
+    except ImportError:
+        pass
+    else:
+        console.print(render_run(show_run(engine, outcome.run_id)))
+    try:
+        from tamma_tui.services.reports import render_report, report_for_run
+    except ImportError:
+        pass
+    else:
+        console.print(render_report(report_for_run(engine, outcome.run_id), "table"))
+    console.print(
+        f"\nrun id {outcome.run_id}: `tamma-bench show {outcome.run_id}`, "
+        f"`tamma-bench report {outcome.run_id}`, or open the app with `tamma-bench`"
+    )
+    return outcome.exit_code

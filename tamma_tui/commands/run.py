@@ -1,0 +1,65 @@
+"""`run`: run or resume an experiment headless, with a progress bar or JSON lines."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    run = sub.add_parser(
+        "run",
+        help="run an experiment (baseline vs variants) and store every trial",
+        description="Run an experiment. Exit status: 0 ok, 1 finished with errors above the "
+        "run's max_error_rate, 2 bad input, 130 interrupted (resume with --resume RUN_ID).",
+    )
+    run.add_argument("experiment", metavar="EXP.yaml")
+    run.add_argument("--resume", metavar="RUN_ID", help="run only the trials run RUN_ID is missing")
+    run.add_argument("--json", action="store_true", help="JSON lines of events, then a summary object")
+    run.add_argument("--sequential", action="store_true",
+                     help="monitor in blocks of tasks and stop early when the answer is clear")
+    run.add_argument("--aa", action="store_true", help="A/A run: the baseline against a copy of itself")
+    run.add_argument("--concurrency", type=positive_int, metavar="N", help="override the experiment's concurrency")
+    run.add_argument("--max-tasks", type=positive_int, metavar="N", help="use at most N tasks per context")
+    run.set_defaults(func=_run)
+
+
+def run_with_progress(args: argparse.Namespace, experiment: str, **options) -> "object":
+    """Run with the headless progress display and Ctrl-C handling; return the outcome."""
+    import threading
+
+    from tamma_tui.services.experiments import run_experiment
+    from tamma_tui.services.progress import ProgressDisplay, interrupt_to_cancel
+
+    display = ProgressDisplay(json_mode=getattr(args, "json", False))
+    cancel = threading.Event()
+    with interrupt_to_cancel(cancel):
+        outcome = run_experiment(experiment, db=args.db, on_event=display, cancel=cancel, **options)
+    display.summary(outcome)
+    if outcome.status == "cancelled":
+        hint = outcome.resume_command(experiment, options.get("max_tasks"))
+        sys.stderr.write(f"resume with: {hint}\n")
+    return outcome
+
+
+def _run(args: argparse.Namespace) -> int:
+    outcome = run_with_progress(
+        args,
+        args.experiment,
+        resume=args.resume,
+        sequential=args.sequential,
+        aa=args.aa,
+        concurrency=args.concurrency,
+        max_tasks=args.max_tasks,
+    )
+    return outcome.exit_code

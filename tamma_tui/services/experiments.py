@@ -1,0 +1,288 @@
+"""Run an experiment: validate everything, then write, then run the engine.
+
+Every check that can fail on user input (the experiment file, its configs, the suite, the
+providers' API-key variables and endpoints) runs before the first row is written, so bad
+input leaves nothing half-written in the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from tamma_tui.config.errors import BadInput
+from tamma_tui.config.loader import LoadedExperiment, load_experiment
+from tamma_tui.engine.events import Event
+from tamma_tui.engine.plan import Plan, build_plan
+from tamma_tui.engine.runner import EngineDeps, EngineResult, EngineSettings, run_plan
+
+EXIT_OK = 0
+EXIT_ERRORS = 1
+EXIT_INTERRUPTED = 130
+ERROR_STATUSES = ("error", "timeout")
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run_id: int
+    status: str          # completed | cancelled | budget_exhausted | stopped_early
+    done: int            # trials stored for the run (earlier attempts included)
+    total: int
+    errors: int          # errored or timed-out trials stored for the run
+    cost_usd: float
+    elapsed_s: float     # this attempt
+    exit_code: int
+    error_rate: float = 0.0
+    max_error_rate: float = 0.05
+    message: str = ""
+
+    def resume_command(self, experiment_path: str | Path, max_tasks: int | None = None) -> str:
+        extra = f" --max-tasks {max_tasks}" if max_tasks is not None else ""
+        return f"tamma-bench run {experiment_path} --resume {self.run_id}{extra}"
+
+
+@dataclass
+class PreparedRun:
+    """Everything checked and loaded, nothing written yet."""
+
+    loaded: LoadedExperiment
+    plan: Plan
+    sequential: bool
+    aa: bool
+    isolation: str
+    spec_text: str
+
+
+def prepare(
+    experiment_path: str | Path,
+    *,
+    aa: bool = False,
+    sequential: bool = False,
+    max_tasks: int | None = None,
+) -> PreparedRun:
+    """Load and check the experiment, its suite and every arm's provider. Raises BadInput."""
+    from tamma_tui.providers.factory import preflight
+    from tamma_tui.suites.registry import load_suite
+    from tamma_tui.suites.sandbox import isolation_level
+
+    if max_tasks is not None and max_tasks < 1:
+        raise BadInput(f"must be at least 1, got {max_tasks}", field="--max-tasks")
+    loaded = load_experiment(experiment_path)
+    spec = loaded.spec
+    try:
+        suite = load_suite(spec.suite, base_dir=loaded.path.parent)
+    except BadInput as exc:
+        # Name the experiment file: that is where the user wrote the suite reference.
+        raise BadInput(exc.reason, file=exc.file or loaded.path, field=exc.field or "suite") from None
+    plan = build_plan(loaded, suite, aa=aa, max_tasks=max_tasks)
+    use_sequential = sequential or spec.sequential.enabled
+    if use_sequential and spec.session == "mixed":
+        raise BadInput("sequential monitoring needs session: isolated", file=loaded.path, field="sequential")
+    checked: set[str] = set()
+    for arm in loaded.arms[:1] if aa else loaded.arms:
+        if arm.sha256 not in checked:
+            checked.add(arm.sha256)
+            preflight(arm.config, arm.source)
+    return PreparedRun(
+        loaded=loaded,
+        plan=plan,
+        sequential=use_sequential,
+        aa=aa,
+        isolation=isolation_level(),
+        spec_text=loaded.path.read_text(encoding="utf-8"),
+    )
+
+
+def _create_run(engine, prepared: PreparedRun) -> int:
+    from sqlmodel import Session
+
+    from tamma_tui.store import repo
+
+    loaded, plan, spec = prepared.loaded, prepared.plan, prepared.loaded.spec
+    with Session(engine) as session:
+        for arm in plan.arms:
+            repo.register_config(session, arm.config, source_path=arm.source)
+        experiment_id = repo.create_experiment(
+            session, spec.name, prepared.spec_text, source_path=str(loaded.path)
+        )
+        run_id = repo.create_run(
+            session,
+            name=plan.name,
+            kind="aa" if prepared.aa else "experiment",
+            experiment_id=experiment_id,
+            suite=spec.suite,
+            contexts=plan.contexts,
+            trials_per_task=spec.trials,
+            seed=spec.seed,
+            total_trials=plan.total,
+            budget_usd=spec.budget_usd,
+            max_error_rate=spec.max_error_rate,
+            session_mode=spec.session,
+            sequential=prepared.sequential,
+            isolation=prepared.isolation,
+            analysis=spec.analysis.model_dump(mode="json"),
+            arms=[(a.name, a.baseline, a.sha256) for a in plan.arms],
+        )
+        session.commit()
+    return run_id
+
+
+def _check_resumable(engine, run, prepared: PreparedRun) -> None:
+    """The reloaded experiment must describe the same trials as the stored run."""
+    from tamma_tui.store import repo
+
+    stored = {a.name: a.config_sha256 for a in repo.run_arms(engine, run.id)}
+    planned = {a.name: a.sha256 for a in prepared.plan.arms}
+    where = prepared.loaded.path
+    if stored != planned:
+        changed = sorted(n for n in set(stored) | set(planned) if stored.get(n) != planned.get(n))
+        raise BadInput(
+            f"the arms of run {run.id} changed since it started ({', '.join(changed)}); "
+            "resume needs the same configs",
+            file=where,
+        )
+    if run.seed != prepared.loaded.spec.seed:
+        raise BadInput(f"seed changed since run {run.id} started ({run.seed} -> "
+                       f"{prepared.loaded.spec.seed})", file=where, field="seed")
+    if run.total_trials != prepared.plan.total:
+        raise BadInput(
+            f"run {run.id} planned {run.total_trials} trials but the experiment now gives "
+            f"{prepared.plan.total}; pass the same --max-tasks and keep trials/tasks unchanged",
+            file=where,
+        )
+
+
+def _resume_source(engine, run, experiment_path: str | Path | None) -> str | Path:
+    """The stored experiment path when it still exists, else the one given."""
+    from tamma_tui.services.browse import experiment_spec_yaml
+
+    stored_path = None
+    if run.experiment_id is not None:
+        _, stored_path = experiment_spec_yaml(engine, run.experiment_id)
+    if stored_path and Path(stored_path).is_file():
+        return stored_path
+    if experiment_path is not None:
+        return experiment_path
+    raise BadInput(f"the experiment file of run {run.id} is gone ({stored_path}); name it on the command line")
+
+
+def _make_monitor(engine, run_id: int, loaded: LoadedExperiment) -> Callable[[int], str]:
+    try:
+        from tamma_tui.analysis.sequential import SequentialMonitor
+    except ImportError:
+        raise BadInput("sequential monitoring is not available in this installation",
+                       field="sequential") from None
+    monitor = SequentialMonitor(engine, run_id, plan=loaded.spec.analysis, sequential=loaded.spec.sequential)
+    return monitor.look
+
+
+def _error_counts(engine, run_id: int) -> tuple[int, int]:
+    from tamma_tui.store import queries
+
+    counts = queries.trial_counts(engine, [run_id]).get(run_id, {})
+    done = sum(counts.values())
+    return done, sum(counts.get(s, 0) for s in ERROR_STATUSES)
+
+
+def run_experiment(
+    experiment_path: str | Path | None,
+    *,
+    db: Any = None,
+    on_event: Callable[[Event], None] | None = None,
+    resume: int | str | None = None,
+    sequential: bool = False,
+    aa: bool = False,
+    cancel: threading.Event | None = None,
+    concurrency: int | None = None,
+    max_tasks: int | None = None,
+    engine_overrides: dict[str, Any] | None = None,
+) -> RunOutcome:
+    """Run (or resume) an experiment to the end, synchronously; safe in a worker thread.
+
+    ``on_event`` receives the engine's events in this thread. Setting ``cancel`` stops the
+    run: in-flight trials are dropped, finished ones are kept, the status is ``cancelled``.
+    """
+    from tamma_tui.providers.factory import make_provider
+    from tamma_tui.store import repo
+    from tamma_tui.store.db import open_database
+    from tamma_tui.store.models import utcnow
+    from tamma_tui.suites.graders import grade
+    from tamma_tui.suites.prompts import render_user_prompt
+
+    if concurrency is not None and concurrency < 1:
+        raise BadInput(f"must be at least 1, got {concurrency}", field="--concurrency")
+    engine = open_database(db)
+    if resume is not None:
+        run = repo.get_run(engine, resume)
+        if run.kind not in ("experiment", "aa"):
+            raise BadInput(f"run {run.id} is an {run.kind}, not an experiment run; nothing to resume")
+        source = _resume_source(engine, run, experiment_path)
+        prepared = prepare(source, aa=run.kind == "aa", sequential=run.sequential, max_tasks=max_tasks)
+        _check_resumable(engine, run, prepared)
+        run_id = int(run.id)
+        done_keys = repo.trial_keys(engine, run_id)
+        prior_cost = float(run.cost_usd or 0.0)
+        repo.update_run(engine, run_id, status="running", finished_at=None)
+    else:
+        if experiment_path is None:
+            raise BadInput("an experiment file is required", field="EXPERIMENT")
+        prepared = prepare(experiment_path, aa=aa, sequential=sequential, max_tasks=max_tasks)
+        run_id = _create_run(engine, prepared)
+        done_keys = set()
+        prior_cost = 0.0
+
+    spec = prepared.loaded.spec
+    look = _make_monitor(engine, run_id, prepared.loaded) if prepared.sequential else None
+    settings = EngineSettings(
+        run_id=run_id,
+        concurrency=concurrency or spec.concurrency,
+        rate_limits=spec.rate_limits,
+        retry=spec.retry,
+        budget_usd=spec.budget_usd,
+        prior_cost_usd=prior_cost,
+        block_tasks=spec.sequential.block_tasks if prepared.sequential else None,
+        isolation=prepared.isolation,
+        **(engine_overrides or {}),
+    )
+    deps = EngineDeps(
+        make_provider=lambda cfg, conc: make_provider(cfg, max_connections=conc),
+        grade=grade,
+        render_prompt=render_user_prompt,
+        insert_rows=lambda rows: repo.insert_trials(engine, rows),
+        on_event=on_event,
+        look=look,
+        cancel=cancel,
+        on_flush=lambda cost: repo.update_run(engine, run_id, cost_usd=cost),
+    )
+    try:
+        result: EngineResult = asyncio.run(run_plan(prepared.plan, settings, deps, done_keys))
+    except BaseException:
+        # Interrupted hard (a second Ctrl-C) or an engine bug: finished trials were
+        # flushed by the engine; mark the run so it can be resumed.
+        repo.update_run(engine, run_id, status="cancelled", finished_at=utcnow())
+        raise
+    repo.update_run(engine, run_id, status=result.status, cost_usd=result.cost_usd, finished_at=utcnow())
+    done, errors = _error_counts(engine, run_id)
+    error_rate = errors / done if done else 0.0
+    if result.status == "cancelled":
+        exit_code = EXIT_INTERRUPTED
+    elif error_rate > spec.max_error_rate:
+        exit_code = EXIT_ERRORS
+    else:
+        exit_code = EXIT_OK
+    return RunOutcome(
+        run_id=run_id,
+        status=result.status,
+        done=done,
+        total=result.total,
+        errors=errors,
+        cost_usd=result.cost_usd,
+        elapsed_s=result.elapsed_s,
+        exit_code=exit_code,
+        error_rate=error_rate,
+        max_error_rate=spec.max_error_rate,
+        message=result.message,
+    )
