@@ -44,8 +44,10 @@ def newcombe_paired_interval(a, b, c, d, alpha: float = 0.05):
     """Newcombe (1998) method 10 interval for p1 - p2 from a paired 2x2 table.
 
     Cells: a = both positive, b = first positive only, c = second positive only, d = neither;
-    p1 = (a + b) / n, p2 = (a + c) / n. Hybrid score interval built from the two marginal
-    Wilson intervals and the phi correlation of the table (phi = 0 when a margin is empty).
+    p1 = (a + b) / n, p2 = (a + c) / n. Square-and-add (hybrid score) interval built from the
+    two marginal Wilson intervals and the table's phi correlation, with phi's cross product
+    ad - bc reduced by n/2 when it exceeds n/2 and set to 0 in [0, n/2] (phi = 0 when a
+    margin is empty), as in Newcombe (1998) and Fagerland, Lydersen & Laake (2017, ch. 8).
     Vectorised over ``a`` and ``d`` so a caller can scan the unknown concordant split.
     """
     a, b, c, d = (np.asarray(v, dtype=float) for v in (a, b, c, d))
@@ -56,7 +58,11 @@ def newcombe_paired_interval(a, b, c, d, alpha: float = 0.05):
         l1, u1 = wilson_interval(a + b, n, alpha)
         l2, u2 = wilson_interval(a + c, n, alpha)
         margins = (a + b) * (c + d) * (a + c) * (b + d)
-        phi = np.where(margins > 0, (a * d - b * c) / np.sqrt(np.where(margins > 0, margins, 1.0)), 0.0)
+        # Newcombe's phi: a positive cross-product excess is reduced by n/2 (and floored at
+        # 0) so the interval never gets narrower than the data support; negative stays.
+        cross = a * d - b * c
+        cross = np.where(cross > n / 2, cross - n / 2, np.where(cross >= 0, 0.0, cross))
+        phi = np.where(margins > 0, cross / np.sqrt(np.where(margins > 0, margins, 1.0)), 0.0)
         dl1, du1, dl2, du2 = p1 - l1, u1 - p1, p2 - l2, u2 - p2
         delta = np.sqrt(np.maximum(dl1**2 - 2 * phi * dl1 * du2 + du2**2, 0.0))
         eps = np.sqrt(np.maximum(du1**2 - 2 * phi * du1 * dl2 + dl2**2, 0.0))
