@@ -74,6 +74,7 @@ class EngineSettings:
     batch_size: int = 200
     flush_interval_s: float = 0.5
     rng_seed: int | None = None          # backoff jitter; None = unpredictable
+    isolation: str = ""                  # the sandbox isolation in force (for RunStarted)
 
 
 @dataclass
@@ -237,7 +238,8 @@ class Runner:
 
     async def _call(
         self, state: _ArmState, key: TrialKey, task: Task, messages: tuple[dict[str, str], ...], chars: int
-    ) -> tuple[Completion | None, ProviderError | None, Attempts, datetime]:
+    ) -> tuple[Completion | None, ProviderError | None, Attempts, datetime] | None:
+        """Call the agent; None when the run stopped before the call was sent."""
         cfg = state.arm.config
         request = AgentRequest(
             messages=messages,
@@ -250,6 +252,8 @@ class Runner:
         attempts = Attempts()
         provider = state.provider
         async with state.endpoint.semaphore:
+            if self._stop_reason is not None:
+                return None  # the budget ran out (or the monitor stopped) while waiting
             started = _utcnow()
             if self.deps.on_event is not None:
                 self._emit(TrialStarted(self.settings.run_id, key.arm, task.id, task.context, key.repeat))
@@ -439,7 +443,8 @@ class Runner:
         messages = (*state.system, user)
         chars = len(user["content"]) + (len(state.system[0]["content"]) if state.system else 0)
         called = await self._call(state, key, task, messages, chars)
-        await self._finish_trial(state, key, task, called, pool, writer)
+        if called is not None:
+            await self._finish_trial(state, key, task, called, pool, writer)
 
     async def _run_session(
         self, session: SessionPlan, todo: set[TrialKey], states: dict[str, _ArmState], pool, writer
@@ -463,6 +468,8 @@ class Runner:
             messages = (*state.system, *history, user)
             chars = system_chars + len(user["content"]) + sum(len(m["content"]) for m in history)
             called = await self._call(state, key, task, messages, chars)
+            if called is None:
+                return
             completion = await self._finish_trial(state, key, task, called, pool, writer, position)
             if completion is not None:
                 history.append(user)
@@ -522,6 +529,7 @@ class Runner:
                 contexts=self.plan.contexts,
                 total_trials=self.total,
                 already_done=self.already_done,
+                isolation=s.isolation,
                 budget_usd=s.budget_usd,
             )
         )
