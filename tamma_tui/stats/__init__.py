@@ -32,6 +32,7 @@ from .power import (
     paired_proportions_sample_size,
     paired_t_power,
     repeated_trials_mde,
+    repeated_trials_normal_sample_size,
     repeated_trials_sample_size,
     repeated_trials_variance,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "prob_variant_better_exact",
     "rank_biserial",
     "repeated_trials_mde",
+    "repeated_trials_normal_sample_size",
     "repeated_trials_sample_size",
     "repeated_trials_variance",
     "risk_difference",

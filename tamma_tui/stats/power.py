@@ -134,8 +134,12 @@ def paired_t_power(effect_size_dz: float, n: int, alpha: float = 0.05) -> float:
         return 0.0
     df = n - 1
     crit = stats.t.isf(alpha / 2, df)
-    nc = effect_size_dz * math.sqrt(n)
-    return float(stats.nct.sf(crit, df, nc) + stats.nct.cdf(-crit, df, nc))
+    nc = abs(effect_size_dz) * math.sqrt(n)
+    near = float(stats.nct.sf(crit, df, nc))
+    # The far tail P(T < -crit) = P(T(-nc) > crit); scipy can return NaN for it when it
+    # is vanishingly small, so treat NaN as 0.
+    far = float(stats.nct.sf(crit, df, -nc))
+    return near + (0.0 if math.isnan(far) else far)
 
 
 def paired_means_sample_size(effect_size_dz: float, *, alpha: float = 0.05, power: float = 0.8) -> int:
@@ -202,6 +206,17 @@ def repeated_trials_variance(p_baseline: float, mde: float, trials_per_task: int
     va, vb = pa * (1 - pa), pb * (1 - pb)
     omega2 = rho * (va + vb) - 2 * between_arm_corr * rho * math.sqrt(va * vb)
     return omega2 + (1 - rho) * (va + vb) / trials_per_task
+
+
+def repeated_trials_normal_sample_size(p_baseline: float, mde: float, trials_per_task: int, *,
+                                       alpha: float = 0.05, power: float = 0.8,
+                                       within_task_corr: float | None = None,
+                                       between_arm_corr: float = 0.0) -> float:
+    """Miller's normal-approximation tasks n = (z_{a/2} + z_b)^2 Var / mde^2 (fractional)."""
+    _check_level(alpha, power)
+    var = repeated_trials_variance(p_baseline, mde, trials_per_task, within_task_corr, between_arm_corr)
+    z = stats.norm.isf(alpha / 2) + stats.norm.isf(1 - power)
+    return float(z * z * var / (mde * mde))
 
 
 def repeated_trials_sample_size(p_baseline: float, mde: float, trials_per_task: int, *, alpha: float = 0.05,
