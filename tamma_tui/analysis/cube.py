@@ -25,6 +25,7 @@ class TaskCube:
     task_context: np.ndarray  # (T,) index into contexts
     sums: np.ndarray  # (A, T, M): sum over "ok" trials with a value
     counts: np.ndarray  # (A, T, M): number of such trials
+    trials: np.ndarray  # (A, T) trials stored per arm and task, any status
     n_rows: np.ndarray  # (A,) trials stored per arm, any status
     n_errors: np.ndarray  # (A,) trials whose status is not "ok"
 
@@ -88,6 +89,9 @@ def build_cube(trials: pd.DataFrame, arms: Sequence[str], metrics: Sequence[str]
     task_context = np.zeros(n_tasks, dtype=np.int64)
     task_context[task_codes[known]] = np.maximum(ctx_codes[known], 0)
 
+    trial_counts = np.bincount(arm_codes[known] * n_tasks + task_codes[known],
+                               minlength=n_arms * n_tasks).reshape(n_arms, n_tasks)
+
     use = known & ok
     key = arm_codes[use] * n_tasks + task_codes[use]
     size = n_arms * n_tasks
@@ -107,6 +111,7 @@ def build_cube(trials: pd.DataFrame, arms: Sequence[str], metrics: Sequence[str]
         task_context=task_context,
         sums=np.moveaxis(sums.reshape(shape), 0, -1),
         counts=np.moveaxis(counts.reshape(shape), 0, -1),
+        trials=trial_counts,
         n_rows=n_rows.astype(np.int64),
         n_errors=n_errors.astype(np.int64),
     )
