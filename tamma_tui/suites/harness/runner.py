@@ -497,6 +497,7 @@ def run_variant(test_file, per_test_timeout, emit):
         except BaseException as exc:  # noqa: BLE001
             emit({"t": "collect_error", "message": "setup_module: " + _describe(exc, test_path)})
             return
+    emit({"t": "collected", "count": len(items)})
     counter = [0]
     for item in items:
         started = time.perf_counter()
@@ -575,6 +576,8 @@ def run_one(variant, test_file, per_test_timeout, variant_timeout):
             result["tests"].append(rec)
         elif rec.get("t") == "collect_error":
             result["collection_error"] = rec["message"]
+        elif rec.get("t") == "collected":
+            result["expected_total"] = int(rec["count"])
         elif rec.get("t") == "done":
             result["completed"] = True
     if not result["completed"] and not timed_out and result["collection_error"] is None:
@@ -583,8 +586,11 @@ def run_one(variant, test_file, per_test_timeout, variant_timeout):
     counts = {k: 0 for k in ("passed", "failed", "error", "skipped", "xfailed")}
     for t in result["tests"]:
         counts[t["outcome"]] = counts.get(t["outcome"], 0) + 1
-    result.update(passed=counts["passed"], failed=counts["failed"], errors=counts["error"],
-                  skipped=counts["skipped"], total=len(result["tests"]))
+    # Tests that never reported (a hang or a crash cut the run short) count as failed.
+    not_run = max(0, result.get("expected_total", 0) - len(result["tests"]))
+    result.update(passed=counts["passed"], failed=counts["failed"] + not_run,
+                  errors=counts["error"], skipped=counts["skipped"], xfailed=counts["xfailed"],
+                  not_run=not_run, total=len(result["tests"]) + not_run)
     return result
 
 

@@ -247,7 +247,7 @@ def _read_capped(proc: subprocess.Popen, limits: Limits, deadline: float):
 
 def run(argv: Sequence[str], files: Mapping[str, str | bytes] | None = None, *,
         limits: Limits = Limits(), stdin: bytes = b"",
-        collect: Sequence[str] = ()) -> SandboxResult:
+        collect: Sequence[str] = (), _inline_python: bool = False) -> SandboxResult:
     """Run `argv` in a fresh sandbox whose workspace holds `files` (relative path -> content).
 
     The workspace path is substituted for "{workspace}" in argv. `collect` names workspace
@@ -264,6 +264,7 @@ def run(argv: Sequence[str], files: Mapping[str, str | bytes] | None = None, *,
         policy = {
             "workspace": ws,
             "uid": uid,
+            "inline_python": _inline_python,
             "isolate": {"net": feats["net"], "fs": feats["fs"], "pid": feats["pid"]},
             "limits": {"cpu": limits.cpu_s, "memory": limits.memory_bytes,
                        "fsize": limits.file_bytes, "nproc": limits.processes,
@@ -330,9 +331,13 @@ def run(argv: Sequence[str], files: Mapping[str, str | bytes] | None = None, *,
 def run_python(script: str, files: Mapping[str, str | bytes] | None = None, *,
                args: Sequence[str] = (), limits: Limits = Limits(),
                stdin: bytes = b"", collect: Sequence[str] = ()) -> SandboxResult:
-    """Run workspace file `script` with this interpreter (stdlib only, no site-packages)."""
-    return run([sys.executable, *PYTHON_FLAGS, script, *args], files, limits=limits,
-               stdin=stdin, collect=collect)
+    """Run workspace file `script` with this interpreter (stdlib only, no site-packages).
+
+    The bootstrap's interpreter, once isolated and unprivileged, runs the script itself
+    (same flags) instead of starting a second interpreter.
+    """
+    return run([script, *args], files, limits=limits, stdin=stdin, collect=collect,
+               _inline_python=True)
 
 
 __all__ = ["Limits", "SandboxResult", "isolation_level", "isolation_note", "run", "run_python"]

@@ -235,6 +235,32 @@ def _probe(policy):
     return os.waitstatus_to_exitcode(status)
 
 
+def _run_inline(argv):
+    """Run a Python script in this (already isolated, unprivileged) interpreter: saves a
+    second interpreter start per run. Exit like `python script.py` would."""
+    import runpy
+    import traceback
+
+    sys.argv = list(argv)
+    sys.path[0] = os.path.dirname(os.path.abspath(argv[0]))
+    code = 0
+    try:
+        runpy.run_path(argv[0], run_name="__main__")
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if exc.code is not None and not isinstance(exc.code, int):
+            sys.stderr.write(f"{exc.code}\n")
+    except BaseException:  # noqa: BLE001 - the payload's own crash, reported like python does
+        traceback.print_exc()
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001
+            pass
+    os._exit(code & 0xFF)
+
+
 def main():
     policy = json.loads(sys.argv[1])
     if policy.get("probe"):
@@ -248,6 +274,8 @@ def main():
     if pid == 0:
         try:
             _become_payload(policy, state)
+            if policy.get("inline_python"):
+                _run_inline(argv)
             os.execve(argv[0], argv, os.environ)
         except BaseException as exc:
             os.write(2, f"sandbox exec failed: {exc!r}\n".encode())
