@@ -1,0 +1,242 @@
+"""Build the comparison report of a stored run and render it as a rich table, Markdown or JSON.
+
+Defaults come from the run's stored analysis plan (``Run.analysis_json``); options given
+by the caller override them. The CLI and the app both call `report_for_run`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from sqlalchemy.engine import Engine
+
+from tamma_tui.analysis.metrics import format_value
+
+_OPTION_NAMES = ("alpha", "correction", "primary_metric", "guardrails", "context", "robustness",
+                 "n_resamples", "seed")
+
+
+def report_for_run(db_engine: Engine, run_id: int | str, **options: Any) -> dict[str, Any]:
+    """The schema-version-1 report of one run, plus `run` details and `sequential_looks`."""
+    from tamma_tui.analysis.report import build_report
+    from tamma_tui.analysis.sequential import stored_looks
+    from tamma_tui.config.errors import BadInput
+    from tamma_tui.store import queries, repo
+
+    unknown = set(options) - set(_OPTION_NAMES)
+    if unknown:
+        raise TypeError(f"unknown report options: {sorted(unknown)}")
+    run = repo.get_run(db_engine, run_id)
+    try:
+        plan = json.loads(run.analysis_json or "{}") or {}
+    except json.JSONDecodeError:
+        plan = {}
+    settings: dict[str, Any] = {
+        "alpha": plan.get("alpha", 0.05),
+        "correction": plan.get("correction", "holm"),
+        "primary_metric": plan.get("primary_metric", "pass_rate"),
+        "guardrails": plan.get("guardrails") or [],
+    }
+    settings.update({k: v for k, v in options.items() if v is not None})
+    arms = [{"name": a["name"], "baseline": a["baseline"], "config_sha256": a["config_sha256"]}
+            for a in queries.arm_configs(db_engine, run.id)]
+    columns = ["arm", "task_id", "context", "repeat", "status", "passed", "score", "latency_s", "ttft_s",
+               "cost_usd", "prompt_tokens", "completion_tokens", "context_utilization"]
+    frame = queries.load_trials_frame(db_engine, run.id, columns=columns)
+    if frame.empty:
+        raise BadInput(f"run {run.id} has no trials to report on", field="RUN")
+    report = build_report(frame, run_id=run.id, arms=arms or None, **settings)
+    report["run"] = {"name": run.name, "kind": run.kind, "status": run.status, "suite": run.suite,
+                     "trials_per_task": run.trials_per_task, "sequential": bool(run.sequential)}
+    looks = stored_looks(db_engine, run.id)
+    if looks:
+        report["sequential_looks"] = looks
+    return report
+
+
+def render_report(report: dict[str, Any], fmt: Literal["table", "md", "json"] = "table") -> Any:
+    """JSON text, Markdown text, or a rich renderable (a Group of tables and the decision)."""
+    if fmt == "json":
+        return json.dumps(report, indent=2)
+    if fmt == "md":
+        return render_markdown(report)
+    if fmt == "table":
+        return render_rich(report)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+# ---------------------------------------------------------------- shared cell text
+
+
+def _p(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _ci(metric: str, low: float | None, high: float | None, *, signed: bool = False) -> str:
+    if low is None or high is None:
+        return "-"
+    return f"[{format_value(metric, low, signed=signed)}, {format_value(metric, high, signed=signed)}]"
+
+
+def _effect(row: dict[str, Any]) -> str:
+    effect = row.get("effect_size") or {}
+    value = effect.get("value")
+    return "-" if value is None else f"{effect.get('name')} {value:+.3g}"
+
+
+def _title(report: dict[str, Any]) -> str:
+    run = report.get("run") or {}
+    name = f" ({run['name']}, {run.get('status', '')})" if run.get("name") else ""
+    return (f"Run {report['run_id']}{name}: alpha {report['alpha']:g}, "
+            f"{report['correction']} correction over {len(report['comparisons'])} comparisons")
+
+
+def _summary_grid(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """One row per (arm, context), one column per metric: mean [CI]."""
+    metrics: list[str] = []
+    cells: dict[tuple[str, str], dict[str, str]] = {}
+    for r in report["summary"]:
+        if r["metric"] not in metrics:
+            metrics.append(r["metric"])
+        text = format_value(r["metric"], r["mean"])
+        if r["ci_low"] is not None:
+            text += f" ±{format_value(r['metric'], (r['ci_high'] - r['ci_low']) / 2).rstrip()}"
+        cells.setdefault((r["arm"], r["context"]), {})[r["metric"]] = text
+    header = ["arm", "context", "tasks", *metrics]
+    n_tasks = {(r["arm"], r["context"]): r["n_tasks"] for r in report["summary"]
+               if r["metric"] == (metrics[0] if metrics else None)}
+    rows = [[arm, ctx, str(n_tasks.get((arm, ctx), "-")), *(vals.get(m, "-") for m in metrics)]
+            for (arm, ctx), vals in cells.items()]
+    return header, rows
+
+
+_COMPARISON_HEADER = ["variant", "context", "metric", "pairs", "diff", "CI", "test", "p", "p adj", "effect",
+                      "direction", "wilcoxon p", "bootstrap CI"]
+
+
+def _comparison_cells(row: dict[str, Any]) -> list[str]:
+    rob = row.get("robustness") or {}
+    boot = rob.get("bootstrap") or {}
+    metric = row["metric"]
+    pairs = str(row["n_pairs"]) + (f" (+{row['n_unpaired']} unpaired)" if row.get("n_unpaired") else "")
+    return [row["variant"], row["context"], metric, pairs, format_value(metric, row["diff"], signed=True),
+            _ci(metric, row["ci_low"], row["ci_high"], signed=True), row["test"], _p(row["p_value"]),
+            _p(row["p_adjusted"]), _effect(row), row["direction"],
+            _p((rob.get("wilcoxon") or {}).get("p_value")),
+            _ci(metric, boot.get("ci_low"), boot.get("ci_high"), signed=True)]
+
+
+def _guardrail_cells(g: dict[str, Any]) -> list[str]:
+    return [g["variant"], g["metric"], format_value(g["metric"], g["margin"]),
+            "yes" if g["non_inferior"] else "no", _p(g["p_value"])]
+
+
+def _noise_cells(n: dict[str, Any]) -> list[str]:
+    band = "-" if n["band"] is None else f"±{format_value(n['metric'], n['band'])}"
+    return [n["metric"], str(n["n_pairs"]), format_value(n["metric"], n["diff"], signed=True), band]
+
+
+def _look_cells(look: dict[str, Any]) -> list[str]:
+    parts = []
+    for name, res in look["results"].items():
+        diff = format_value(look["metric"], res.get("diff"), signed=True)
+        parts.append(f"{name}: {diff}, p={_p(res.get('p_value'))}")
+    return [str(look["look"]), str(look["n_tasks"]), "; ".join(parts), look["decision"]]
+
+
+def _decision_lines(report: dict[str, Any]) -> list[str]:
+    d = report["decision"]
+    head = f"Winner: {d['winner']}" if d["winner"] else "Winner: none (keep the baseline)"
+    return [f"{head} (primary metric {d['primary_metric']}, context {d.get('context', 'all')})",
+            *d["reasons"]]
+
+
+# ---------------------------------------------------------------- Markdown
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    esc = lambda s: str(s).replace("|", "\\|")  # noqa: E731
+    lines = ["| " + " | ".join(esc(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    out = [f"# Report: {_title(report)}", ""]
+    out += ["## Arms", "", _md_table(
+        ["arm", "baseline", "config", "trials", "errors"],
+        [[a["name"], "yes" if a["baseline"] else "", (a.get("config_sha256") or "-")[:12],
+          str(a.get("n_trials")), str(a.get("n_errors", 0))] for a in report["arms"]]), ""]
+    out += ["## Summary", "", "Mean per arm and context, ± half the 95% interval (task-clustered SE).", "",
+            _md_table(*_summary_grid(report)), ""]
+    out += ["## Comparisons", "", "Paired by task, variant minus baseline. Robustness checks: Wilcoxon "
+            "signed-rank p and the BCa bootstrap interval over tasks.", "",
+            _md_table(_COMPARISON_HEADER, [_comparison_cells(r) for r in report["comparisons"]]), ""]
+    if report["decision"]["guardrails"]:
+        out += ["## Guardrails (one-sided non-inferiority)", "", _md_table(
+            ["variant", "metric", "margin", "non-inferior", "p"],
+            [_guardrail_cells(g) for g in report["decision"]["guardrails"]]), ""]
+    if report.get("noise_band"):
+        out += ["## A/A noise band", "", "Differences inside the band mean nothing.", "", _md_table(
+            ["metric", "pairs", "A/A diff", "band"], [_noise_cells(n) for n in report["noise_band"]]), ""]
+    if report.get("sequential_looks"):
+        out += ["## Sequential looks", "", _md_table(
+            ["look", "tasks", "always-valid p per variant", "decision"],
+            [_look_cells(look) for look in report["sequential_looks"]]), ""]
+    lines = _decision_lines(report)
+    out += ["## Decision", "", f"**{lines[0]}**", ""] + [f"- {r}" for r in lines[1:]] + [""]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- rich
+
+
+def render_rich(report: dict[str, Any]):
+    from rich.console import Group
+    from rich.markup import escape
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    def table(title: str, header: list[str], rows: list[list[str]], right: int = 0) -> Table:
+        t = Table(title=title, title_justify="left", show_lines=False)
+        for i, h in enumerate(header):
+            t.add_column(h, justify="right" if i >= right and right else "left", overflow="fold")
+        for row in rows:
+            t.add_row(*row)
+        return t
+
+    style = {"better": "green", "worse": "red", "none": "dim"}
+    comparisons = Table(title="Comparisons (paired by task, variant - baseline)", title_justify="left")
+    for h in _COMPARISON_HEADER:
+        comparisons.add_column(h, justify="left" if h in ("variant", "context", "metric", "test", "direction")
+                               else "right", overflow="fold")
+    for r in report["comparisons"]:
+        cells = _comparison_cells(r)
+        comparisons.add_row(*cells, style=style.get(r["direction"]) if r["direction"] != "none" else None)
+
+    parts: list[Any] = [Text(_title(report), style="bold")]
+    parts.append(table("Arms", ["arm", "baseline", "config", "trials", "errors"],
+                       [[a["name"], "yes" if a["baseline"] else "", (a.get("config_sha256") or "-")[:12],
+                         str(a.get("n_trials")), str(a.get("n_errors", 0))] for a in report["arms"]], right=3))
+    header, rows = _summary_grid(report)
+    parts.append(table("Summary (mean ± half the 95% interval)", header, rows, right=2))
+    parts.append(comparisons)
+    if report["decision"]["guardrails"]:
+        parts.append(table("Guardrails (one-sided non-inferiority)", ["variant", "metric", "margin",
+                           "non-inferior", "p"], [_guardrail_cells(g) for g in report["decision"]["guardrails"]]))
+    if report.get("noise_band"):
+        parts.append(table("A/A noise band: differences inside it mean nothing",
+                           ["metric", "pairs", "A/A diff", "band"],
+                           [_noise_cells(n) for n in report["noise_band"]], right=1))
+    if report.get("sequential_looks"):
+        parts.append(table("Sequential looks", ["look", "tasks", "always-valid p per variant", "decision"],
+                           [_look_cells(look) for look in report["sequential_looks"]]))
+    lines = _decision_lines(report)
+    winner = report["decision"]["winner"]
+    parts.append(Panel("\n".join(["[bold]" + escape(lines[0]) + "[/bold]", *("• " + escape(r) for r in lines[1:])]),
+                       title="Decision", border_style="green" if winner else "yellow"))
+    return Group(*parts)
