@@ -16,6 +16,7 @@ import numpy as np
 from scipy import optimize, stats
 
 _MAX_N = 10_000_000
+_TAIL = 1e-16
 
 
 def _check_level(alpha: float, power: float) -> None:
@@ -56,11 +57,15 @@ def mcnemar_exact_power(n: int, p10: float, p01: float, alpha: float = 0.05) -> 
     The number of discordant tasks is Bin(n, p10 + p01); given m of them the variant-only
     passes are Bin(m, p01 / (p10 + p01)); summed over m.
     """
-    psi = p10 + p01
+    psi = min(p10 + p01, 1.0)
     if n <= 0 or psi <= 0:
         return 0.0
-    m = np.arange(n + 1)
-    weight = stats.binom.pmf(m, n, min(psi, 1.0))
+    # Only discordant counts with non-negligible probability matter (the tails left out
+    # weigh < 1e-15 together); this keeps large n cheap.
+    first = int(stats.binom.ppf(_TAIL, n, psi))
+    last = int(stats.binom.isf(_TAIL, n, psi))
+    m = np.arange(max(first - 1, 0), min(last + 1, n) + 1)
+    weight = stats.binom.pmf(m, n, psi)
     k = _reject_limit(m, alpha)
     q = p01 / psi
     lower = np.where(k >= 0, stats.binom.cdf(k, m, q), 0.0)
@@ -81,19 +86,30 @@ def paired_proportions_sample_size(p_baseline: float, mde: float, *, alpha: floa
 
     Starts from Connor's formula with discordance psi = p10 + p01 (default: arms independent,
     psi = p1(1-p2) + p2(1-p1)) and then adds tasks until the exact power (binomial on the
-    discordant pairs) reaches ``power``. Exact power is saw-toothed in n; the first n that
-    reaches the target is returned.
+    discordant pairs) reaches ``power``: Connor's n if it already does, else the n found by
+    bracketing and bisection, which reaches the target while n - 1 does not (exact power
+    is saw-toothed in n, so a few larger n may dip below the target again).
     """
     _check_level(alpha, power)
     if mde <= 0:
         raise ValueError(f"mde must be positive, got {mde}")
     p10, p01 = _discordant_cells(p_baseline, mde, discordance)
     n = max(1, math.ceil(connor_sample_size(p10, p01, alpha, power) - 1e-9))
-    while mcnemar_exact_power(n, p10, p01, alpha) < power:
-        n += 1
-        if n > _MAX_N:
+    reaches = lambda k: mcnemar_exact_power(k, p10, p01, alpha) >= power  # noqa: E731
+    if reaches(n):
+        return n
+    # Bracket by doubling steps, then bisect, keeping "low fails, high reaches": the
+    # answer reaches the target and one task fewer does not.
+    low, step = n, 1
+    while not reaches(n + step):
+        low, step = n + step, step * 2
+        if n + step > _MAX_N:
             raise ValueError("no sample size reaches the requested power")
-    return n
+    high = n + step
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if reaches(mid) else (mid, high)
+    return high
 
 
 def paired_proportions_mde(p_baseline: float, n_tasks: int, *, alpha: float = 0.05, power: float = 0.8,

@@ -136,3 +136,20 @@ def test_repeated_trials_power_by_simulation():
     t = d.mean(axis=1) / (d.std(axis=1, ddof=1) / math.sqrt(n))
     reject = np.abs(t) > stats.t.ppf(0.975, n - 1)
     assert reject.mean() == pytest.approx(0.8, abs=0.035)
+
+
+def test_exact_power_window_equals_the_full_sum_over_discordant_counts():
+    n, p10, p01 = 400, 0.1, 0.16
+    psi, q = p10 + p01, p01 / (p10 + p01)
+    total = 0.0
+    for m in range(n + 1):
+        c = np.arange(m + 1)
+        p = np.minimum(1.0, 2 * stats.binom.cdf(np.minimum(c, m - c), m, 0.5))
+        total += stats.binom.pmf(m, n, psi) * stats.binom.pmf(c, m, q)[p <= 0.05].sum()
+    assert mcnemar_exact_power(n, p10, p01) == pytest.approx(total, abs=1e-12)
+
+
+def test_large_sample_size_is_fast_and_first_to_reach_power():
+    n = paired_proportions_sample_size(0.5, 0.01)
+    p10, p01 = 0.5 * 0.49, 0.51 * 0.5
+    assert mcnemar_exact_power(n, p10, p01) >= 0.8 > mcnemar_exact_power(n - 1, p10, p01)
