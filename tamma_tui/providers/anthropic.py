@@ -1,0 +1,173 @@
+"""Anthropic Messages API over httpx, streaming by default.
+
+Stream events used: ``message_start`` (usage.input_tokens, cache reads), each
+``content_block_delta`` of type ``text_delta`` (the text; the first one sets ttft),
+``message_delta`` (usage.output_tokens and stop_reason), ``message_stop`` and ``error``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from tamma_tui.config.models import AgentConfig
+
+from .base import SERVER_ERROR, AgentRequest, Completion, ProviderError
+from .http_common import (
+    bad_response,
+    error_for_exception,
+    error_for_status,
+    make_client,
+    read_api_key,
+    redact,
+)
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+ANTHROPIC_VERSION = "2023-06-01"
+DEFAULT_MAX_TOKENS = 4096  # the API requires max_tokens
+_STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_perf = time.perf_counter
+
+
+def finish_reason_of(stop_reason: str | None) -> str | None:
+    if stop_reason is None:
+        return None
+    return _STOP_REASONS.get(stop_reason, stop_reason)
+
+
+class AnthropicProvider:
+    def __init__(
+        self,
+        config: AgentConfig,
+        *,
+        max_connections: int = 64,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
+        self.config = config
+        base = (config.base_url or DEFAULT_BASE_URL).rstrip("/")
+        # Accept both "https://api.anthropic.com" and ".../v1" as base_url.
+        self.url = base + ("/messages" if base.endswith("/v1") else "/v1/messages")
+        self._where = f"anthropic {urlsplit(base).netloc or base}"
+        self._client = make_client(config.timeout_s, max_connections, transport)
+        params = config.parameters.model_dump(exclude_none=True)
+        params.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
+        params.pop("seed", None)  # not part of the Messages API
+        self._base_body: dict[str, Any] = {"model": config.model, **params}
+        self._stream = config.stream
+        self._key_env = config.api_key_env or "ANTHROPIC_API_KEY"
+        self._timeout_s = config.timeout_s
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def _request_parts(self, request: AgentRequest, key: str | None) -> tuple[bytes, dict[str, str]]:
+        system = "\n\n".join(m["content"] for m in request.messages if m.get("role") == "system")
+        turns = [
+            {"role": m["role"], "content": m["content"]}
+            for m in request.messages
+            if m.get("role") in ("user", "assistant")
+        ]
+        body = dict(self._base_body)
+        if system:
+            body["system"] = system
+        body["messages"] = turns
+        if self._stream:
+            body["stream"] = True
+        headers = {"content-type": "application/json", "anthropic-version": ANTHROPIC_VERSION}
+        if key:
+            headers["x-api-key"] = key
+        return _dumps(body).encode(), headers
+
+    async def complete(self, request: AgentRequest) -> Completion:
+        key = read_api_key(self._key_env)
+        content, headers = self._request_parts(request, key)
+        t0 = _perf()
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                if self._stream:
+                    return await self._streamed(content, headers, t0, key)
+                return await self._whole(content, headers, t0, key)
+        except ProviderError:
+            raise
+        except (httpx.HTTPError, OSError, TimeoutError) as exc:
+            raise error_for_exception(exc, where=self._where, secret=key) from None
+
+    async def _streamed(self, content: bytes, headers: dict[str, str], t0: float, key: str | None) -> Completion:
+        parts: list[str] = []
+        ttft: float | None = None
+        stop_reason: str | None = None
+        stopped = False
+        prompt_tokens = completion_tokens = cached = 0
+        async with self._client.stream("POST", self.url, content=content, headers=headers) as resp:
+            if resp.status_code >= 400:
+                raise error_for_status(
+                    resp.status_code, resp.headers, await resp.aread(), where=self._where, secret=key
+                )
+            async for line in resp.aiter_lines():
+                if not line.startswith("data:"):
+                    continue  # "event:" lines repeat the type that the data carries
+                try:
+                    event = json.loads(line[5:])
+                except ValueError:
+                    raise bad_response(self._where, "malformed JSON in stream event") from None
+                if not isinstance(event, dict):
+                    raise bad_response(self._where, "stream event is not a JSON object")
+                kind = event.get("type")
+                if kind == "content_block_delta":
+                    delta = event.get("delta") or {}
+                    text = delta.get("text") if delta.get("type") == "text_delta" else None
+                    if text:
+                        if ttft is None:
+                            ttft = _perf() - t0
+                        parts.append(text)
+                elif kind == "message_start":
+                    usage = (event.get("message") or {}).get("usage") or {}
+                    prompt_tokens = int(usage.get("input_tokens") or 0)
+                    cached = int(usage.get("cache_read_input_tokens") or 0)
+                    completion_tokens = int(usage.get("output_tokens") or 0)
+                elif kind == "message_delta":
+                    usage = event.get("usage") or {}
+                    if usage.get("output_tokens") is not None:
+                        completion_tokens = int(usage["output_tokens"])
+                    stop_reason = (event.get("delta") or {}).get("stop_reason") or stop_reason
+                elif kind == "message_stop":
+                    stopped = True
+                elif kind == "error":
+                    err = event.get("error") or {}
+                    detail = redact(str(err.get("message") or err.get("type") or "error")[:200], key)
+                    raise ProviderError(SERVER_ERROR, f"{self._where}: error event in stream: {detail}")
+        latency = _perf() - t0
+        if not stopped and stop_reason is None:
+            raise bad_response(self._where, "stream ended before message_stop")
+        return Completion(
+            text="".join(parts),
+            prompt_tokens=prompt_tokens + cached,
+            completion_tokens=completion_tokens,
+            latency_s=latency,
+            ttft_s=ttft,
+            finish_reason=finish_reason_of(stop_reason) or "stop",
+            cached_prompt_tokens=cached,
+        )
+
+    async def _whole(self, content: bytes, headers: dict[str, str], t0: float, key: str | None) -> Completion:
+        resp = await self._client.post(self.url, content=content, headers=headers)
+        if resp.status_code >= 400:
+            raise error_for_status(resp.status_code, resp.headers, resp.content, where=self._where, secret=key)
+        latency = _perf() - t0
+        try:
+            obj = json.loads(resp.content)
+            text = "".join(b.get("text", "") for b in obj["content"] if b.get("type") == "text")
+            usage = obj.get("usage") or {}
+            cached = int(usage.get("cache_read_input_tokens") or 0)
+            prompt = int(usage.get("input_tokens") or 0) + cached
+            completion = int(usage.get("output_tokens") or 0)
+            stop = obj.get("stop_reason")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise bad_response(self._where, "malformed JSON response") from None
+        return Completion(text, prompt, completion, latency, None, finish_reason_of(stop) or "stop", cached)

@@ -1,0 +1,144 @@
+"""What the HTTP back ends share: the client, the API key, error mapping, redaction."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import os
+import re
+import time
+from typing import Mapping
+
+import httpx
+
+from .base import (
+    BAD_RESPONSE,
+    CLIENT_ERROR,
+    CONFIG_ERROR,
+    CONNECTION,
+    RATE_LIMITED,
+    SERVER_ERROR,
+    TIMEOUT,
+    ProviderError,
+)
+
+# Anything shaped like a secret token (sk-..., key-..., Bearer ...) is masked in messages.
+_SECRETISH = re.compile(r"(?i)\b(bearer\s+\S+|(?:sk|key|api)[-_][A-Za-z0-9_\-*.]{6,})")
+_MAX_DETAIL = 200
+
+
+def _skip_sniffio_probe() -> None:
+    """httpcore tries ``import sniffio`` on every lock set-up; when sniffio is absent each
+    failed import scans sys.path (~0.1 ms, many times per request). Marking the module as
+    missing in sys.modules makes that ImportError instant, with the same meaning."""
+    import importlib.util
+    import sys
+
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
+_skip_sniffio_probe()
+
+
+def make_client(
+    timeout_s: float,
+    max_connections: int,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """One pooled client per provider. Read/write/pool timeouts are the config's
+    ``timeout_s``; connecting gets at most 10 s so a dead host fails fast."""
+    timeout = httpx.Timeout(timeout_s, connect=min(10.0, timeout_s))
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    return httpx.AsyncClient(timeout=timeout, limits=limits, transport=transport)
+
+
+def read_api_key(env_name: str | None) -> str | None:
+    """The key, read at call time; a named but unset variable is a config error."""
+    if not env_name:
+        return None
+    key = os.environ.get(env_name)
+    if not key:
+        raise ProviderError(CONFIG_ERROR, f"environment variable {env_name} is not set")
+    return key
+
+
+def redact(text: str, secret: str | None = None) -> str:
+    if secret:
+        text = text.replace(secret, "[redacted]")
+    return _SECRETISH.sub("[redacted]", text)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds: a number of seconds or an HTTP date (RFC 9110)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    now = time.time() if now is None else now
+    return max(when.timestamp() - now, 0.0)
+
+
+def _error_detail(body: bytes) -> str:
+    """The server's own error message, short; the body is otherwise not echoed."""
+    if not body:
+        return ""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body[:_MAX_DETAIL].decode("utf-8", "replace").strip()
+    if isinstance(data, dict):
+        err = data.get("error", data)
+        if isinstance(err, dict):
+            msg = err.get("message") or err.get("type") or ""
+        else:
+            msg = err
+        return str(msg)[:_MAX_DETAIL]
+    return ""
+
+
+def error_for_status(
+    status: int, headers: Mapping[str, str], body: bytes, *, where: str, secret: str | None
+) -> ProviderError:
+    detail = redact(_error_detail(body), secret)
+    message = f"{where}: HTTP {status}" + (f": {detail}" if detail else "")
+    if status == 429:
+        return ProviderError(
+            RATE_LIMITED, message, status=status, retry_after=parse_retry_after(headers.get("retry-after"))
+        )
+    if status >= 500:
+        retry_after = parse_retry_after(headers.get("retry-after"))
+        return ProviderError(SERVER_ERROR, message, status=status, retry_after=retry_after)
+    return ProviderError(CLIENT_ERROR, message, status=status)
+
+
+def error_for_exception(exc: BaseException, *, where: str, secret: str | None) -> ProviderError:
+    """httpx / asyncio failures -> ProviderError. The message names the exception type
+    and its own short text only (never the request's headers)."""
+    detail = redact(str(exc)[:_MAX_DETAIL], secret)
+    name = type(exc).__name__
+    message = f"{where}: {name}" + (f": {detail}" if detail else "")
+    if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
+        return ProviderError(TIMEOUT, message)
+    if isinstance(exc, httpx.DecodingError):
+        return ProviderError(BAD_RESPONSE, message)
+    if isinstance(exc, (httpx.TransportError, OSError)):
+        return ProviderError(CONNECTION, message)
+    return ProviderError(BAD_RESPONSE, message)
+
+
+def bad_response(where: str, reason: str) -> ProviderError:
+    return ProviderError(BAD_RESPONSE, f"{where}: {reason}")
+
+
+def estimate_tokens(text: str) -> int:
+    return -(-len(text) // 4)
