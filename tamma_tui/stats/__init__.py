@@ -12,6 +12,7 @@ from .effects import (
     rank_biserial,
     risk_difference,
 )
+from .changepoints import ChangePoint, binary_segmentation, e_divisive_means
 from .bayes import prob_variant_better, prob_variant_better_exact
 from .multiple import adjust, benjamini_hochberg, holm
 from .noninferiority import noninferiority_test
@@ -40,6 +41,9 @@ from .proportions import clopper_pearson, newcombe_paired_interval, wilson_inter
 from .sequential import msprt_pvalues
 
 __all__ = [
+    "ChangePoint",
+    "binary_segmentation",
+    "e_divisive_means",
     "TestResult",
     "adjust",
     "bca_bootstrap",
