@@ -56,7 +56,10 @@ def _free_text_findings(text: str) -> list[dict]:
         for m in _LINE_REF.finditer(line):
             start = int(m.group(1))
             end = int(m.group(2) or start)
-            found += [{"file": None, "line_start": start, "line_end": end, "category": c} for c in cats]
+            found += [
+                {"file": None, "line_start": start, "line_end": end, "category": c, "severity": "low"}
+                for c in cats
+            ]
     return found
 
 
@@ -69,22 +72,34 @@ def _matches(finding: dict, defect: dict, *, same_file: bool) -> bool:
     return finding["line_start"] <= end + TOLERANCE and finding["line_end"] >= start - TOLERANCE
 
 
+WEIGHTS = {"high": 3, "medium": 2, "low": 1}
+
+
 def _lenient_pass(findings: list[dict], defects: list[dict], threshold: float) -> bool:
-    """Any finding may match any defect, files ignored: the most generous grader."""
+    """Any finding may match any defect, files ignored, and precision is the larger of the
+    plain and the severity-weighted ratio: the most generous grader the contract allows."""
     highs_found = all(
         any(_matches(f, d, same_file=False) for f in findings) for d in defects if d["severity"] == "high"
     )
-    matched = sum(any(_matches(f, d, same_file=False) for d in defects) for f in findings)
-    precision = matched / len(findings) if findings else 0.0
+    if not findings:
+        return False
+    matched_w = fp_w = 0
+    matched = 0
+    for f in findings:
+        hits = [WEIGHTS[d["severity"]] for d in defects if _matches(f, d, same_file=False)]
+        if hits:
+            matched += 1
+            matched_w += max(hits)
+        else:
+            fp_w += WEIGHTS.get(f.get("severity", "low"), 1)
+    precision = max(matched / len(findings), matched_w / (matched_w + fp_w))
     return highs_found and precision >= threshold
 
 
 def test_counts_and_difficulty_spread():
     assert len(TASKS) >= 24
     spread = Counter(task["difficulty"] for _, task in TASKS)
-    assert {d: spread[d] for d in ("easy", "medium", "hard")} == {"easy": 8, "medium": 8, "hard": 8} or (
-        min(spread[d] for d in ("easy", "medium", "hard")) >= 8
-    )
+    assert min(spread[d] for d in ("easy", "medium", "hard")) >= 8, spread
     assert len(set(task["id"] for _, task in TASKS)) == len(TASKS)
 
 
