@@ -8,8 +8,9 @@ resolution; this module only defines the vocabulary. Stdlib only.
 """
 
 import math
-import re
-import warnings as _warnings
+import sys
+
+# `re` and `warnings` are imported on first use: start-up time matters, one run per grade.
 
 
 class OutcomeException(BaseException):
@@ -71,6 +72,8 @@ class ExceptionInfo:
         return self.type.__name__ if self.type else ""
 
     def match(self, regexp):
+        import re
+
         if not re.search(regexp, str(self.value)):
             raise AssertionError(f"Regex pattern {regexp!r} does not match {str(self.value)!r}")
         return True
@@ -120,19 +123,25 @@ def raises(expected_exception, *args, match=None, **kwargs):
 
 class WarningsChecker:
     def __init__(self, expected, match):
+        import warnings
+
         self.expected, self.match_expr = expected, match
-        self._cm = _warnings.catch_warnings(record=True)
+        self._cm = warnings.catch_warnings(record=True)
         self.list = []
 
     def __enter__(self):
+        import warnings
+
         self.list = self._cm.__enter__()
-        _warnings.simplefilter("always")
+        warnings.simplefilter("always")
         return self
 
     def __exit__(self, *exc):
         self._cm.__exit__(*exc)
         if exc[0] is not None:
             return False
+        import re
+
         for w in self.list:
             if issubclass(w.category, self.expected) and (
                     self.match_expr is None or re.search(self.match_expr, str(w.message))):

@@ -1,33 +1,29 @@
 """In-sandbox test runner: one interpreter start per grade, one fork per module variant.
 
-Usage inside the sandbox workspace::
+Usage inside the sandbox workspace (the nonce arrives on stdin)::
 
-    python -S -s -B _tamma_runner.py spec.json   (the nonce arrives on stdin)
+    python -S -s -B _tamma_runner.py TEST_FILE PER_TEST_S VARIANT_S NAME=DIR [NAME=DIR ...]
 
-spec.json: {"test_file": "test_x.py", "variants": [{"name": ..., "dir": ...}, ...],
-            "per_test_timeout": s, "variant_timeout": s}
 Each variant directory holds the module under test and a copy of the test file. For each
 variant the runner forks; the child imports the tests from that directory, runs every test
-with its own try/except and streams one JSON line per outcome through a pipe; the parent
-enforces the variant timeout and prints one final line: ``TAMMA_RESULT <nonce> <json>``.
-The nonce (read from stdin before any tested code runs) keeps the module's own prints from
-passing as a result. Stdlib only; `pytest` is the shim next to this file.
+with its own try/except and streams one line per outcome through a pipe; the parent
+enforces the variant timeout and prints one final line: ``TAMMA_RESULT <nonce> <repr>``
+(a Python literal the host reads with ast.literal_eval). The nonce, read from stdin before
+any tested code runs, keeps the module's own prints from passing as a result.
+
+Start-up time is the budget here (one run per grade), so this imports only cheap builtin
+modules: no inspect, json, re, tempfile, traceback or pathlib unless a test needs them.
+Stdlib only; `pytest` is the shim next to this file.
 """
 
-import inspect
 import io
 import itertools
-import json
 import os
-import re
 import select
 import signal
 import sys
-import tempfile
 import time
-import traceback
 import types
-from pathlib import Path
 
 import pytest  # the shim in the workspace
 
@@ -43,17 +39,37 @@ def _short(text, limit=MESSAGE_LIMIT):
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+_source_lines = {}
+
+
+def _line_of(path, lineno):
+    if path not in _source_lines:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                _source_lines[path] = fh.read().splitlines()
+        except OSError:
+            _source_lines[path] = []
+    lines = _source_lines[path]
+    return lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
+
+
 def _describe(exc, test_path):
     """One line: the exception and the line of the test file where it surfaced."""
     if isinstance(exc, pytest.OutcomeException):
         return _short(exc.msg or type(exc).__name__)
-    msg = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    try:
+        text = str(exc)
+    except Exception:  # noqa: BLE001 - hostile __str__
+        text = "<unprintable>"
+    msg = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     where = None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if os.path.basename(frame.filename) == os.path.basename(test_path):
-            where = frame
+    tb = exc.__traceback__
+    while tb is not None:  # the innermost frame that belongs to the test file
+        if tb.tb_frame.f_code.co_filename == test_path:
+            where = tb.tb_lineno
+        tb = tb.tb_next
     if where is not None:
-        msg += f" (line {where.lineno}: {where.line})"
+        msg += f" (line {where}: {_line_of(test_path, where)})"
     return _short(msg)
 
 
@@ -110,7 +126,7 @@ class MonkeyPatch:
         old = getattr(target, name, _NOTSET)
         if old is _NOTSET and raising:
             raise AttributeError(f"{target!r} has no attribute {name!r}")
-        if inspect.isclass(target):
+        if isinstance(target, type):
             old = target.__dict__.get(name, _NOTSET)
         self._undo.append(lambda: delattr(target, name) if old is _NOTSET
                           else setattr(target, name, old))
@@ -234,6 +250,10 @@ def _expand_parametrize(marks):
     return out
 
 
+def _isfunction(obj):
+    return isinstance(obj, types.FunctionType)
+
+
 def _fixture_defs(namespace):
     defs = {}
     values = namespace.values() if hasattr(namespace, "values") else vars(namespace).values()
@@ -249,13 +269,23 @@ BUILTIN_FIXTURES = ("tmp_path", "tmpdir", "capsys", "capfd", "monkeypatch", "req
 
 
 def _arg_names(func):
-    try:
-        sig = inspect.signature(func)
-    except (TypeError, ValueError):
+    """Parameters without defaults, as pytest asks fixtures for them (bound `self` dropped)."""
+    bound = isinstance(func, types.MethodType)
+    func = getattr(func, "__func__", func)
+    while hasattr(func, "__wrapped__"):
+        func = func.__wrapped__
+    code = getattr(func, "__code__", None)
+    if code is None:
         return []
-    return [p.name for p in sig.parameters.values()
-            if p.default is inspect.Parameter.empty
-            and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    positional = list(code.co_varnames[: code.co_argcount])
+    kwonly = list(code.co_varnames[code.co_argcount: code.co_argcount + code.co_kwonlyargcount])
+    n_defaults = len(func.__defaults__ or ())
+    if n_defaults:
+        positional = positional[:-n_defaults]
+    kwonly = [k for k in kwonly if k not in (func.__kwdefaults__ or {})]
+    if bound and positional:
+        positional = positional[1:]
+    return positional + kwonly
 
 
 def _fixture_closure(names, defs, params):
@@ -296,12 +326,11 @@ def collect(module):
                                   {f: v for f, _, v in combo}))
 
     for name, obj in list(vars(module).items()):
-        if name.startswith("test") and inspect.isfunction(obj):
+        if name.startswith("test") and _isfunction(obj):
             add(name, obj, None, [], mod_defs)
-        elif name.startswith("Test") and inspect.isclass(obj):
-            import unittest
-
-            if issubclass(obj, unittest.TestCase):
+        elif name.startswith("Test") and isinstance(obj, type):
+            unittest = sys.modules.get("unittest")  # no import: a TestCase means it is loaded
+            if unittest is not None and issubclass(obj, unittest.TestCase):
                 for meth in unittest.TestLoader().getTestCaseNames(obj):
                     items.append(Item(f"{name}::{meth}", None, obj, {}, [], {}))
                 continue
@@ -383,16 +412,18 @@ def run_item(item, module, test_path, tmp_root, counter):
                 else:
                     kwargs[arg] = resolve(arg, stack + (name,))
             value = fn(**kwargs)
-            if inspect.isgenerator(value):
+            if isinstance(value, types.GeneratorType):
                 gen = value
                 value = next(gen)
                 teardowns.append(gen)
             cache[name] = value
             return value
         if name in ("tmp_path", "tmpdir"):
+            from pathlib import Path
+
             counter[0] += 1
             path = Path(tmp_root) / f"t{counter[0]}"
-            path.mkdir()
+            path.mkdir(parents=True)
             value = path if name == "tmp_path" else str(path)
         elif name in ("capsys", "capfd"):
             value = CapSys()
@@ -403,6 +434,10 @@ def run_item(item, module, test_path, tmp_root, counter):
         elif name == "request":
             value = Request(item.name)
         elif name == "tmp_path_factory":
+            import tempfile
+            from pathlib import Path
+
+            os.makedirs(tmp_root, exist_ok=True)
             value = types.SimpleNamespace(
                 mktemp=lambda base, numbered=True: Path(tempfile.mkdtemp(prefix=base,
                                                                          dir=tmp_root)))
@@ -471,12 +506,13 @@ def run_variant(test_file, per_test_timeout, emit):
     """In the forked child, cwd = the variant directory."""
     here = os.getcwd()
     sys.path.insert(0, here)
-    tmp_root = tempfile.mkdtemp(prefix="tmp_path-", dir=os.environ.get("TMPDIR") or here)
+    # Created on first use by the tmp_path fixtures.
+    tmp_root = os.path.join(os.environ.get("TMPDIR") or here, f"tmp_path-{os.getpid()}")
     test_path = os.path.join(here, test_file)
     signal.signal(signal.SIGALRM, _on_alarm)
     try:
         signal.setitimer(signal.ITIMER_REAL, per_test_timeout * 5)
-        spec_name = Path(test_file).stem
+        spec_name = test_file[:-3] if test_file.endswith(".py") else test_file
         module = types.ModuleType(spec_name)
         module.__file__ = test_path
         sys.modules[spec_name] = module
@@ -487,8 +523,8 @@ def run_variant(test_file, per_test_timeout, emit):
         signal.setitimer(signal.ITIMER_REAL, 0)
     except BaseException as exc:  # noqa: BLE001 - import errors decide the grade, not crash it
         signal.setitimer(signal.ITIMER_REAL, 0)
-        text = "timed out while importing" if isinstance(exc, TestTimeout) else _short(
-            "".join(traceback.format_exception_only(type(exc), exc)).strip())
+        text = "timed out while importing" if isinstance(exc, TestTimeout) else _describe(
+            exc, test_path)
         emit({"t": "collect_error", "message": text})
         return
     if hasattr(module, "setup_module"):
@@ -521,11 +557,21 @@ def _child(variant_dir, test_file, per_test_timeout, wfd):
     os.dup2(devnull, 2)
     sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", closefd=False), write_through=True)
     sys.stderr = io.TextIOWrapper(os.fdopen(2, "wb", closefd=False), write_through=True)
-    out = os.fdopen(wfd, "w", buffering=1)
+    def clean(value):
+        return str(value).replace("\t", " ").replace("\n", " ").replace("\r", " ")
 
     def emit(record):
-        out.write(json.dumps(record) + "\n")
-        out.flush()
+        # One tab-separated line per record: kind, then fields without tabs or newlines.
+        kind = record["t"]
+        if kind == "test":
+            fields = (record["name"], record["outcome"], record["message"], record["duration_s"])
+        elif kind == "collect_error":
+            fields = (record["message"],)
+        elif kind == "collected":
+            fields = (record["count"],)
+        else:
+            fields = ()
+        os.write(wfd, ("\t".join([kind, *map(clean, fields)]) + "\n").encode("utf-8", "replace"))
 
     try:
         os.chdir(variant_dir)
@@ -566,26 +612,29 @@ def run_one(variant, test_file, per_test_timeout, variant_timeout):
     os.close(rfd)
     result = {"name": variant["name"], "tests": [], "collection_error": None,
               "timed_out": timed_out, "completed": False}
-    for line in buf.decode("utf-8", "replace").splitlines():
+    for line in buf.decode("utf-8", "replace").split("\n"):
+        parts = line.split("\t")
+        kind = parts[0]
         try:
-            rec = json.loads(line)
+            if kind == "test" and len(parts) == 5:
+                result["tests"].append({"name": parts[1], "outcome": parts[2],
+                                        "message": parts[3], "duration_s": float(parts[4])})
+            elif kind == "collect_error" and len(parts) == 2:
+                result["collection_error"] = parts[1]
+            elif kind == "collected" and len(parts) == 2:
+                result["expected_total"] = int(parts[1])
+            elif kind == "done":
+                result["completed"] = True
         except ValueError:
             continue
-        if rec.get("t") == "test":
-            rec.pop("t")
-            result["tests"].append(rec)
-        elif rec.get("t") == "collect_error":
-            result["collection_error"] = rec["message"]
-        elif rec.get("t") == "collected":
-            result["expected_total"] = int(rec["count"])
-        elif rec.get("t") == "done":
-            result["completed"] = True
     if not result["completed"] and not timed_out and result["collection_error"] is None:
         code = os.waitstatus_to_exitcode(status)
         result["crashed"] = f"test process died (status {code}) after {len(result['tests'])} tests"
     counts = {k: 0 for k in ("passed", "failed", "error", "skipped", "xfailed")}
     for t in result["tests"]:
-        counts[t["outcome"]] = counts.get(t["outcome"], 0) + 1
+        if t["outcome"] not in counts:
+            t["outcome"] = "error"  # unknown outcome words never count as passes
+        counts[t["outcome"]] += 1
     # Tests that never reported (a hang or a crash cut the run short) count as failed.
     not_run = max(0, result.get("expected_total", 0) - len(result["tests"]))
     result.update(passed=counts["passed"], failed=counts["failed"] + not_run,
@@ -596,11 +645,10 @@ def run_one(variant, test_file, per_test_timeout, variant_timeout):
 
 def main():
     nonce = sys.stdin.readline().strip()
-    with open(sys.argv[1], encoding="utf-8") as fh:
-        spec = json.load(fh)
-    results = [run_one(v, spec["test_file"], float(spec.get("per_test_timeout", 2.0)),
-                       float(spec.get("variant_timeout", 10.0))) for v in spec["variants"]]
-    sys.stdout.write(f"TAMMA_RESULT {nonce} {json.dumps({'variants': results})}\n")
+    test_file, per_test, per_variant = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+    variants = [dict(zip(("name", "dir"), arg.split("=", 1))) for arg in sys.argv[4:]]
+    results = [run_one(v, test_file, per_test, per_variant) for v in variants]
+    sys.stdout.write(f"TAMMA_RESULT {nonce} {results!r}\n")
     sys.stdout.flush()
 
 

@@ -97,7 +97,7 @@ def _features() -> dict:
                           "uid": _pick_uid(), "limits": {},
                           "isolate": {"net": True, "fs": True, "pid": True}}
                 out = subprocess.run(
-                    [sys.executable, *PYTHON_FLAGS, _BOOTSTRAP, json.dumps(policy)],
+                    [sys.executable, *PYTHON_FLAGS, _BOOTSTRAP, encode_policy(policy)],
                     capture_output=True, timeout=20, env=_base_env(ws), cwd=ws)
                 info = json.loads(out.stdout or b"{}")
                 ns = set(info.get("namespaces", []))
@@ -149,6 +149,22 @@ def isolation_note() -> str | None:
 
 
 # ---------------------------------------------------------------- running
+
+def encode_policy(policy: dict) -> str:
+    """Flatten the policy for the bootstrap's argv (it decodes it without importing json)."""
+    flat = {k: v for k, v in policy.items() if k not in ("isolate", "limits")}
+    flat.update({f"iso_{k}": int(bool(v)) for k, v in policy.get("isolate", {}).items()})
+    flat.update({f"lim_{k}": v for k, v in policy.get("limits", {}).items()})
+    parts = []
+    for key, value in flat.items():
+        if isinstance(value, bool):
+            value = int(value)
+        text = "" if value is None else str(value)
+        if "\x1f" in text or "=" in key:
+            raise ValueError(f"policy value not encodable: {key}")
+        parts.append(f"{key}={text}")
+    return "\x1f".join(parts)
+
 
 def _pick_uid() -> int:
     # A fresh unprivileged uid per run, far above any real account, so RLIMIT_NPROC counts
@@ -271,7 +287,7 @@ def run(argv: Sequence[str], files: Mapping[str, str | bytes] | None = None, *,
                        "nofile": limits.open_files},
         }
         cmd = [a.replace("{workspace}", ws) for a in argv]
-        full = [sys.executable, *PYTHON_FLAGS, _BOOTSTRAP, json.dumps(policy), "--", *cmd]
+        full = [sys.executable, *PYTHON_FLAGS, _BOOTSTRAP, encode_policy(policy), "--", *cmd]
         started = time.monotonic()
         proc = subprocess.Popen(full, cwd=ws, env=_base_env(ws), stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -1,7 +1,9 @@
 """In-sandbox bootstrap: isolate this process, then hand over to the payload.
 
-Run by the sandbox as ``python -S -s -B _bootstrap.py POLICY_JSON -- ARGV...``. Stdlib only,
-because it runs with site-packages switched off. Steps, each optional per the policy:
+Run by the sandbox as ``python -S -s -B _bootstrap.py POLICY -- ARGV...`` where POLICY is
+``key=value`` pairs joined by \x1f (see ``encode_policy`` in __init__.py; no json import:
+start-up time is paid once per grade). Stdlib only, because it runs with site-packages
+switched off. Steps, each optional per the policy:
 
 1. rlimits that are safe to apply to ourselves right away (core, file size, open files, CPU);
 2. new namespaces: network (loopback only, down), mount (the whole tree remounted read-only
@@ -16,7 +18,6 @@ name the isolation level honestly.
 """
 
 import ctypes
-import json
 import os
 import resource
 import sys
@@ -222,6 +223,7 @@ def _probe(policy):
                 outside_blocked = False
             except OSError:
                 pass
+            import json
             import socket
             ifaces = [name for _, name in socket.if_nameindex()]
             os.write(1, json.dumps({**state, "workspace_writable": ok_write,
@@ -229,6 +231,7 @@ def _probe(policy):
                                     "interfaces": ifaces}).encode())
             os._exit(0)
         except BaseException as exc:  # report, never hang the probe
+            import json
             os.write(1, json.dumps({**state, "errors": state["errors"] + [repr(exc)]}).encode())
             os._exit(1)
     _, status = os.waitpid(pid, 0)
@@ -238,19 +241,25 @@ def _probe(policy):
 def _run_inline(argv):
     """Run a Python script in this (already isolated, unprivileged) interpreter: saves a
     second interpreter start per run. Exit like `python script.py` would."""
-    import runpy
-    import traceback
-
     sys.argv = list(argv)
-    sys.path[0] = os.path.dirname(os.path.abspath(argv[0]))
+    path = os.path.abspath(argv[0])
+    sys.path[0] = os.path.dirname(path)
+    main_module = type(sys)("__main__")
+    main_module.__file__ = path
+    main_module.__builtins__ = __builtins__
+    sys.modules["__main__"] = main_module
     code = 0
     try:
-        runpy.run_path(argv[0], run_name="__main__")
+        with open(path, "rb") as fh:
+            source = fh.read()
+        exec(compile(source, path, "exec"), main_module.__dict__)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if exc.code is not None and not isinstance(exc.code, int):
             sys.stderr.write(f"{exc.code}\n")
     except BaseException:  # noqa: BLE001 - the payload's own crash, reported like python does
+        import traceback
+
         traceback.print_exc()
         code = 1
     for stream in (sys.stdout, sys.stderr):
@@ -261,8 +270,21 @@ def _run_inline(argv):
     os._exit(code & 0xFF)
 
 
+def decode_policy(text):
+    """``a=1\x1fb=x`` -> {"a": 1, "b": "x", "isolate": {...}, "limits": {...}}."""
+    flat = {}
+    for item in text.split("\x1f"):
+        if "=" in item:
+            key, value = item.split("=", 1)
+            flat[key] = int(value) if value.lstrip("-").isdigit() else (value or None)
+    policy = {k: v for k, v in flat.items() if not k.startswith(("iso_", "lim_"))}
+    policy["isolate"] = {k[4:]: bool(v) for k, v in flat.items() if k.startswith("iso_")}
+    policy["limits"] = {k[4:]: v for k, v in flat.items() if k.startswith("lim_")}
+    return policy
+
+
 def main():
-    policy = json.loads(sys.argv[1])
+    policy = decode_policy(sys.argv[1])
     if policy.get("probe"):
         sys.exit(_probe(policy))
     argv = sys.argv[sys.argv.index("--") + 1:]
