@@ -17,7 +17,8 @@ import numpy as np
 from scipy import stats
 
 from ._arrays import ArrayLike, as_float, finite, is_constant, paired_finite
-from .proportions import clopper_pearson, newcombe_paired_interval
+from .effects import conditional_odds_ratio, rank_biserial
+from .proportions import newcombe_paired_interval
 
 NAN = float("nan")
 
@@ -73,8 +74,6 @@ def mcnemar_exact(b: int, c: int, n: int, *, alpha: float = 0.05, both_pass: int
         raise ValueError(f"need 0 <= b, c and b + c <= n (got b={b}, c={c}, n={n})")
     m = b + c
     p, midp = _exact_two_sided(min(b, c), m)
-    from .effects import conditional_odds_ratio
-
     odds, or_low, or_high = conditional_odds_ratio(b, c, alpha)
     if n == 0:
         return TestResult(0.0, 1.0, NAN, NAN, NAN, None,
@@ -156,8 +155,6 @@ def wilcoxon_signed_rank(x: ArrayLike, y: ArrayLike, *, zero_method: str = "wilc
         raise ValueError(f"unknown zero_method {zero_method!r}")
     xa, ya, dropped = paired_finite(x, y)
     d = ya - xa
-    from .effects import rank_biserial
-
     extra: dict[str, Any] = {"n": int(d.size), "n_dropped": dropped, "zero_method": zero_method,
                              "n_zero": int(np.sum(d == 0))}
     if d.size == 0:
@@ -216,12 +213,30 @@ def bca_bootstrap(diffs: ArrayLike, *, alpha: float = 0.05, n_resamples: int = 2
 # ---------------------------------------------------------------- clustered (repeated trials)
 
 
+def cluster_codes(clusters) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique labels and each element's 0-based position among them.
+
+    Dense integer labels skip the sort (bincount instead of np.unique); for millions of
+    string labels, factorise them to integer codes first (e.g. pandas.factorize) to save time.
+    """
+    arr = np.asarray(clusters).reshape(-1)
+    if arr.dtype.kind in "iub" and arr.size:
+        low = int(arr.min())
+        span = int(arr.max()) - low + 1
+        if span <= 4 * arr.size + 1024:
+            shifted = (arr - low).astype(np.intp)
+            present = np.bincount(shifted, minlength=span) > 0
+            position = np.cumsum(present) - 1
+            return np.flatnonzero(present).astype(arr.dtype) + low, position[shifted]
+    labels, inverse = np.unique(arr, return_inverse=True)
+    return labels, inverse.reshape(-1)
+
+
 def cluster_means(values: ArrayLike, clusters) -> tuple[np.ndarray, np.ndarray]:
     """Sorted unique cluster labels and the mean of ``values`` in each (NaN values ignored;
-    a cluster with no finite value gets NaN). Vectorised with np.unique + bincount."""
+    a cluster with no finite value gets NaN). Vectorised: one factorisation + bincount."""
     vals = as_float(values)
-    labels, inverse = np.unique(np.asarray(clusters), return_inverse=True)
-    inverse = inverse.reshape(-1)
+    labels, inverse = cluster_codes(clusters)
     if inverse.size != vals.size:
         raise ValueError(f"values and clusters differ in length: {vals.size} vs {inverse.size}")
     ok = ~np.isnan(vals)
@@ -248,8 +263,7 @@ def clustered_mean_se(values: ArrayLike, clusters) -> tuple[float, float, int]:
     vals, labels = vals[ok], labels[ok]
     if vals.size == 0:
         return NAN, NAN, 0
-    _, inverse = np.unique(labels, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    _, inverse = cluster_codes(labels)
     g = int(inverse.max()) + 1
     mean = float(vals.mean())
     if g < 2:

@@ -245,3 +245,14 @@ def test_cluster_means_matches_pandas_groupby():
     ref = pd.Series(values).groupby(labels).mean()
     assert list(got_labels) == list(ref.index)
     assert got_means == pytest.approx(ref.to_numpy())
+
+
+@pytest.mark.parametrize("labels", [np.array([7, 3, 3, 9, 7, 3]), np.array([7, 3, 3, 9, 7, 3]) * 10**12,
+                                    np.array(["g", "c", "c", "i", "g", "c"])])
+def test_cluster_codes_fast_and_sorting_paths_agree_with_np_unique(labels):
+    from tamma_tui.stats.paired import cluster_codes
+
+    got_labels, got_codes = cluster_codes(labels)
+    ref_labels, ref_codes = np.unique(labels, return_inverse=True)
+    assert list(got_labels) == list(ref_labels) and list(got_codes) == list(ref_codes)
+    assert clustered_mean_se([1.0, 0, 1, 0, 1, 1], labels) == clustered_mean_se([1.0, 0, 1, 0, 1, 1], ref_codes)
