@@ -1,0 +1,152 @@
+"""Engine throughput: the real engine, the OpenAI-compatible client and the sim-server.
+
+The sim-server runs in its own process on 127.0.0.1 with a fixed 50 ms latency per
+request. Each configuration runs in a fresh engine process (so CPU time and peak RSS
+belong to that run alone) over a generated JSONL match suite with one task per trial.
+
+Reported per configuration: wall time of the run vs the ideal (N / concurrency x latency),
+trials per second, engine CPU per trial (user + system CPU of the engine process during
+the run, divided by N) and the peak RSS of the engine process.
+
+Usage: python benchmarks/engine_throughput.py [--quick] [--no-stream]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+LATENCY_MS = 50
+CONFIGS = ((1000, 64), (5000, 256))
+CONTEXTS = ("development", "code_review", "testing")
+
+SERVER_CODE = """
+import sys
+from tamma_tui.providers.simulated.server import base_url_of, bind_socket, run_sim_server
+from tamma_tui.providers.simulated.service import SimService
+from tamma_tui.suites.registry import load_suite
+suite = load_suite(sys.argv[1])
+sock = bind_socket("127.0.0.1", 0)
+print(base_url_of(sock), flush=True)
+run_sim_server(SimService(latency_ms=float(sys.argv[2]), tasks=suite.tasks), sock)
+"""
+
+
+def write_suite(folder: Path, n: int) -> Path:
+    path = folder / "bench-match.jsonl"
+    with path.open("w") as fh:
+        for i in range(n):
+            fh.write(json.dumps({
+                "id": f"bench-{i:05d}",
+                "context": CONTEXTS[i % 3],
+                "prompt": f"What is {i} plus one? Reply with the number only.",
+                "expected": str(i + 1),
+                "match": "exact",
+            }) + "\n")
+    return path
+
+
+def write_experiment(folder: Path, suite: Path, base_url: str, concurrency: int, stream: bool) -> Path:
+    (folder / "agent.yaml").write_text(textwrap.dedent(f"""\
+        agentId: bench-agent
+        provider: openai
+        model: sim-medium
+        base_url: {base_url}
+        stream: {str(stream).lower()}
+        parameters: {{temperature: 0.2, max_tokens: 64}}
+        pricing: {{input_per_mtok: 0.5, output_per_mtok: 1.5}}
+        timeout_s: 60
+        """))
+    exp = folder / f"exp-{concurrency}.yaml"
+    exp.write_text(textwrap.dedent(f"""\
+        name: engine-throughput
+        suite: {suite}
+        trials: 1
+        seed: 1
+        concurrency: {concurrency}
+        max_error_rate: 1.0
+        baseline: agent.yaml
+        """))
+    return exp
+
+
+def engine_worker(exp: str, db: str) -> None:
+    """Runs in a fresh process: one run, then its figures as JSON on stdout."""
+    import resource
+
+    from tamma_tui.services.experiments import run_experiment
+    from tamma_tui.store.db import open_database
+
+    open_database(db)  # schema creation is start-up, not engine work
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    outcome = run_experiment(exp, db=db)
+    wall = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({
+        "status": outcome.status, "done": outcome.done, "errors": outcome.errors,
+        "wall_s": wall, "cpu_s": cpu, "rss_mb": rss_mb,
+    }))
+
+
+def measure(n: int, concurrency: int, workdir: Path, stream: bool) -> dict:
+    suite = write_suite(workdir, n)
+    server = subprocess.Popen([sys.executable, "-c", SERVER_CODE, str(suite), str(LATENCY_MS)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        base_url = server.stdout.readline().strip()
+        exp = write_experiment(workdir, suite, base_url, concurrency, stream)
+        db = workdir / f"bench-{n}-{concurrency}.db"
+        t0 = time.perf_counter()
+        res = subprocess.run([sys.executable, __file__, "--worker", str(exp), str(db)],
+                             capture_output=True, text=True, check=True)
+        process_wall = time.perf_counter() - t0
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    figures = json.loads(res.stdout.strip().splitlines()[-1])
+    figures.update(n=n, concurrency=concurrency, process_wall_s=process_wall,
+                   ideal_s=n / concurrency * LATENCY_MS / 1000)
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="only the first configuration")
+    parser.add_argument("--no-stream", action="store_true", help="non-streaming requests")
+    parser.add_argument("--worker", nargs=2, metavar=("EXP", "DB"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        engine_worker(*args.worker)
+        return 0
+    stream = not args.no_stream
+    rows = []
+    for n, conc in CONFIGS[:1] if args.quick else CONFIGS:
+        with tempfile.TemporaryDirectory(prefix="tamma-bench-") as tmp:
+            rows.append(measure(n, conc, Path(tmp), stream))
+    print(f"Engine throughput (sim-server in its own process, {LATENCY_MS} ms per request, "
+          f"{'streaming' if stream else 'non-streaming'}, {os.cpu_count()} cores)\n")
+    print("| N | concurrency | ideal s | run wall s | x ideal | process wall s | trials/s "
+          "| CPU ms/trial | peak RSS MB | errors |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['n']} | {r['concurrency']} | {r['ideal_s']:.2f} | {r['wall_s']:.2f} "
+              f"| {r['wall_s'] / r['ideal_s']:.2f} | {r['process_wall_s']:.2f} "
+              f"| {r['n'] / r['wall_s']:.0f} | {r['cpu_s'] * 1000 / r['n']:.3f} "
+              f"| {r['rss_mb']:.0f} | {r['errors']} |")
+    print("\nTargets: run wall <= 1.25 x ideal + start-up; <= 0.5 ms CPU per trial; <= 300 MB RSS. "
+          "`run wall` covers the whole run (loading and checking the experiment, creating the run, "
+          "every trial, the last flush); `process wall` adds interpreter start-up and imports.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
