@@ -141,7 +141,8 @@ def paired_t(x: ArrayLike, y: ArrayLike, *, alpha: float = 0.05) -> TestResult:
 # ---------------------------------------------------------------- Wilcoxon signed-rank
 
 
-def wilcoxon_signed_rank(x: ArrayLike, y: ArrayLike, *, zero_method: str = "wilcox") -> TestResult:
+def wilcoxon_signed_rank(x: ArrayLike, y: ArrayLike, *, zero_method: str = "wilcox",
+                         method: str = "auto") -> TestResult:
     """Wilcoxon signed-rank test on d = y - x (scipy.stats.wilcoxon, two-sided).
 
     zero_method "wilcox" (default) drops zero differences before ranking; "zsplit" keeps
@@ -168,7 +169,8 @@ def wilcoxon_signed_rank(x: ArrayLike, y: ArrayLike, *, zero_method: str = "wilc
         # approximation; that choice is documented above, so keep the console clean.
         warnings.simplefilter("ignore", UserWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
-        res = stats.wilcoxon(d, zero_method=zero_method, alternative="two-sided")
+        # method: scipy's ("auto" runs a permutation test for n <= 13 with ties, ~0.1-1 s)
+        res = stats.wilcoxon(d, zero_method=zero_method, alternative="two-sided", method=method)
     p = float(res.pvalue)
     if math.isnan(p):
         p = 1.0
