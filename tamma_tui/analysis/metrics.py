@@ -25,22 +25,22 @@ def higher_is_better(metric: str) -> bool:
     return HIGHER_IS_BETTER.get(metric, True)
 
 
-def format_value(metric: str, value: float | None, *, signed: bool = False) -> str:
-    """A metric value for people: pass rate as a percentage, costs with enough digits."""
+def format_value(metric: str, value: float | None, *, signed: bool = False, unit: bool = True) -> str:
+    """A metric value for people: pass rate in percent (differences in points), costs with
+    enough significant digits, tokens with thousands separators."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
     sign = "+" if signed else ""
     if metric == "pass_rate":
-        return f"{value * 100:{sign}.1f}%" if not signed else f"{value * 100:+.1f} pts"
-    if metric == "cost_usd":
-        return f"{value:{sign}.4g} $"
-    if metric in ("prompt_tokens", "completion_tokens"):
-        return f"{value:{sign},.1f} tok"
-    if metric in ("latency_s", "ttft_s"):
-        return f"{value:{sign}.3g} s"
-    if metric == "context_utilization":
-        return f"{value * 100:{sign}.1f}%"
-    return f"{value:{sign}.3g}"
+        text, suffix = (f"{value * 100:+.1f}", " pts") if signed else (f"{value * 100:.1f}", "%")
+    elif metric == "context_utilization":
+        text, suffix = f"{value * 100:{sign}.1f}", "%"
+    elif metric in ("prompt_tokens", "completion_tokens"):
+        text, suffix = f"{value:{sign},.1f}", " tok"
+    else:
+        text, suffix = f"{value:{sign}.4g}" if metric == "cost_usd" else f"{value:{sign}.3g}", ""
+        suffix = f" {_UNITS[metric]}" if metric in _UNITS else ""
+    return text + (suffix if unit else "")
 
 
 __all__ = ["METRICS", "SOURCE_COLUMN", "HIGHER_IS_BETTER", "higher_is_better", "format_value"]

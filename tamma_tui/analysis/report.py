@@ -82,7 +82,8 @@ def build_report(
     _adjust_family(comparisons, alpha, correction)
 
     decision_context = context or "all"
-    variants = [n for n in names if n != baseline]
+    # The A/A arm is the baseline run again: it measures noise and is never a candidate.
+    variants = [n for n in names if n not in (baseline, AA_ARM)]
     guard_rows = _guardrails(cube, baseline, variants, guards, decision_context, alpha)
     primary_rows = {r["variant"]: r for r in comparisons
                     if r["metric"] == primary_metric and r["context"] == decision_context}

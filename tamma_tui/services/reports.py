@@ -78,7 +78,7 @@ def _p(value: float | None) -> str:
 def _ci(metric: str, low: float | None, high: float | None, *, signed: bool = False) -> str:
     if low is None or high is None:
         return "-"
-    return f"[{format_value(metric, low, signed=signed)}, {format_value(metric, high, signed=signed)}]"
+    return f"[{format_value(metric, low, signed=signed, unit=False)}, {format_value(metric, high, signed=signed, unit=False)}]"
 
 
 def _effect(row: dict[str, Any]) -> str:
@@ -103,7 +103,7 @@ def _summary_grid(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
             metrics.append(r["metric"])
         text = format_value(r["metric"], r["mean"])
         if r["ci_low"] is not None:
-            text += f" ±{format_value(r['metric'], (r['ci_high'] - r['ci_low']) / 2).rstrip()}"
+            text += f" ±{format_value(r['metric'], (r['ci_high'] - r['ci_low']) / 2, unit=False)}"
         cells.setdefault((r["arm"], r["context"]), {})[r["metric"]] = text
     header = ["arm", "context", "tasks", *metrics]
     n_tasks = {(r["arm"], r["context"]): r["n_tasks"] for r in report["summary"]
@@ -135,7 +135,7 @@ def _guardrail_cells(g: dict[str, Any]) -> list[str]:
 
 
 def _noise_cells(n: dict[str, Any]) -> list[str]:
-    band = "-" if n["band"] is None else f"±{format_value(n['metric'], n['band'])}"
+    band = "-" if n["band"] is None else "±" + format_value(n["metric"], n["band"], signed=True).lstrip("+")
     return [n["metric"], str(n["n_pairs"]), format_value(n["metric"], n["diff"], signed=True), band]
 
 
@@ -149,7 +149,7 @@ def _look_cells(look: dict[str, Any]) -> list[str]:
 
 def _decision_lines(report: dict[str, Any]) -> list[str]:
     d = report["decision"]
-    head = f"Winner: {d['winner']}" if d["winner"] else "Winner: none (keep the baseline)"
+    head = f"Winner: {d['winner']}" if d["winner"] else "Winner: none, keep the baseline"
     return [f"{head} (primary metric {d['primary_metric']}, context {d.get('context', 'all')})",
             *d["reasons"]]
 
