@@ -38,7 +38,7 @@ from .power import (
     repeated_trials_variance,
 )
 from .proportions import clopper_pearson, newcombe_paired_interval, wilson_interval
-from .sequential import msprt_pvalues
+from .sequential import msprt_confidence_sequence, msprt_pvalues
 
 __all__ = [
     "ChangePoint",
@@ -58,6 +58,7 @@ __all__ = [
     "holm",
     "mcnemar_exact",
     "mcnemar_exact_power",
+    "msprt_confidence_sequence",
     "msprt_pvalues",
     "newcombe_paired_interval",
     "noninferiority_test",

@@ -66,3 +66,32 @@ def test_type_one_error_is_controlled_under_continuous_peeking():
     rejected = sum(msprt_pvalues(s, tau=0.3, sigma=1.0)[-1] < 0.05 for s in streams)
     # Peeking after every observation with a fixed-n t test would reject far more often.
     assert rejected / 2000 <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 2000)
+
+
+def test_confidence_sequence_boundary_is_where_the_shifted_msprt_hits_alpha():
+    from tamma_tui.stats import msprt_confidence_sequence
+    from tamma_tui.stats.sequential import msprt_log_lr
+
+    d = np.random.default_rng(5).normal(0.3, 1.0, 120)
+    low, high = msprt_confidence_sequence(d, tau=0.4, alpha=0.1, sigma=1.0)
+    for n in (1, 10, 60, 120):
+        m = d[:n].mean()
+        # raw (not intersected) boundary theta0 = m - half: the data shifted by theta0 have
+        # mean `half`, and their mixture likelihood ratio is exactly 1 / alpha there
+        half = math.sqrt((1 + n * 0.16) / (n * n * 0.16) * (math.log(1 + n * 0.16) - 2 * math.log(0.1)))
+        assert float(msprt_log_lr(n, half, 1.0, 0.4)) == pytest.approx(-math.log(0.1))
+        assert low[n - 1] >= m - half - 1e-12 and high[n - 1] <= m + half + 1e-12
+    assert np.all(np.diff(low) >= 0) and np.all(np.diff(high) <= 0)
+    p = msprt_pvalues(d, tau=0.4, sigma=1.0)
+    assert np.array_equal((low > 0) | (high < 0), p < 0.1)
+
+
+def test_confidence_sequence_covers_the_truth_under_peeking():
+    from tamma_tui.stats import msprt_confidence_sequence
+
+    rng = np.random.default_rng(6)
+    misses = 0
+    for _ in range(1000):
+        low, high = msprt_confidence_sequence(rng.normal(0.25, 1.0, 200), tau=0.3, alpha=0.05, sigma=1.0)
+        misses += bool(np.any((low > 0.25) | (high < 0.25)))
+    assert misses / 1000 <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 1000)
