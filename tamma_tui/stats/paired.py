@@ -150,7 +150,9 @@ def wilcoxon_signed_rank(x: ArrayLike, y: ArrayLike, *, zero_method: str = "wilc
     All-zero differences (or no pairs left) give p = 1. ``statistic`` is scipy's
     min(W+, W-), symmetric under swapping the arms. ``estimate`` is the median difference
     and ``extra["rank_biserial"]`` the matched-pairs rank-biserial correlation; no interval
-    is computed (ci_low/ci_high are NaN).
+    is computed (ci_low/ci_high are NaN). ``method`` goes to scipy: "auto" (exact for small
+    samples, a permutation test for small samples with ties or zeros, which can take ~0.1-1 s),
+    "exact" or "approx" (normal approximation, fast).
     """
     if zero_method not in ("wilcox", "zsplit", "pratt"):
         raise ValueError(f"unknown zero_method {zero_method!r}")
@@ -169,7 +171,6 @@ def wilcoxon_signed_rank(x: ArrayLike, y: ArrayLike, *, zero_method: str = "wilc
         # approximation; that choice is documented above, so keep the console clean.
         warnings.simplefilter("ignore", UserWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
-        # method: scipy's ("auto" runs a permutation test for n <= 13 with ties, ~0.1-1 s)
         res = stats.wilcoxon(d, zero_method=zero_method, alternative="two-sided", method=method)
     p = float(res.pvalue)
     if math.isnan(p):

@@ -43,6 +43,11 @@ def test_mcnemar_midp_is_exact_p_minus_the_observed_point_probability():
     assert res.extra["midp"] < res.p_value
 
 
+def test_mcnemar_midp_matches_published_example():
+    # Fagerland, Lydersen & Laake (2017), ch. 8, Cavo et al. (2012): McNemar mid-P = 0.034690.
+    assert mcnemar_exact(6, 16, 161).extra["midp"] == pytest.approx(0.034690, abs=5e-7)
+
+
 def test_mcnemar_newcombe_interval_matches_published_example():
     # Cavo et al. (2012) table in Fagerland, Lydersen & Laake (2017), ch. 8:
     # 59 both, 6 before only, 16 after only, 80 neither; Newcombe 95% CI -0.1186 to -0.0046
@@ -159,6 +164,13 @@ def test_wilcoxon_matches_scipy(zero_method):
     assert res.statistic == pytest.approx(ref.statistic)
     assert res.p_value == pytest.approx(ref.pvalue, rel=1e-10)
     assert res.extra["n_zero"] == int(np.sum(y == x))
+
+
+def test_wilcoxon_method_is_passed_to_scipy():
+    x = np.array([1.0, 2, 2, 3, 5, 5, 6])
+    y = np.array([2.0, 2, 4, 3, 7, 8, 6.5])
+    res = wilcoxon_signed_rank(x, y, method="approx")
+    assert res.p_value == pytest.approx(stats.wilcoxon(y - x, method="approx").pvalue, rel=1e-12)
 
 
 def test_wilcoxon_swap_keeps_p_and_flips_effect():
