@@ -1,7 +1,21 @@
 """Pure numeric statistics for paired A/B comparisons of agent configurations.
 
 No I/O and no pandas: inputs are plain sequences or numpy arrays, results are floats,
-arrays or small frozen dataclasses. Differences are always variant minus baseline.
+arrays or small frozen dataclasses. Differences are always variant minus baseline, the
+task is the unit of analysis, and NaN inputs are dropped (pairwise where paired).
+
+  paired          McNemar exact (+ mid-p, Newcombe/Wald intervals, conditional OR), paired t,
+                  Wilcoxon signed-rank, BCa bootstrap over tasks, clustered (CR1) mean SE
+  effects         risk difference, conditional odds ratio, d_z, Hedges g_z, rank-biserial,
+                  Cliff's delta
+  multiple        Holm, Benjamini-Hochberg (input order, NaN passed through)
+  power           sample size / MDE: Connor + exact McNemar power, paired t (noncentral t),
+                  Miller (2024) repeated trials per task
+  sequential      mSPRT always-valid p-values and confidence sequences
+  noninferiority  one-sided guardrail tests (paired t; Tango score for paired 0/1)
+  bayes           Beta-binomial probability that the variant is better
+  changepoints    E-divisive means and binary segmentation for metric histories
+  proportions     Wilson, Clopper-Pearson, Newcombe paired-difference intervals
 """
 
 from .effects import (
@@ -38,7 +52,7 @@ from .power import (
     repeated_trials_variance,
 )
 from .proportions import clopper_pearson, newcombe_paired_interval, wilson_interval
-from .sequential import msprt_confidence_sequence, msprt_pvalues
+from .sequential import msprt_confidence_sequence, msprt_log_lr, msprt_pvalues
 
 __all__ = [
     "ChangePoint",
@@ -59,6 +73,7 @@ __all__ = [
     "mcnemar_exact",
     "mcnemar_exact_power",
     "msprt_confidence_sequence",
+    "msprt_log_lr",
     "msprt_pvalues",
     "newcombe_paired_interval",
     "noninferiority_test",
