@@ -50,7 +50,20 @@ def make_client(
     ``timeout_s``; connecting gets at most 10 s so a dead host fails fast."""
     timeout = httpx.Timeout(timeout_s, connect=min(10.0, timeout_s))
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-    return httpx.AsyncClient(timeout=timeout, limits=limits, transport=transport)
+    if transport is not None:
+        return httpx.AsyncClient(timeout=timeout, limits=limits, transport=transport)
+    mounts = None
+    if not _proxy_configured():
+        # Plain-http servers (local models, the sim-server) get the lean transport;
+        # https keeps httpx's own (TLS, HTTP/2-capable, proxies).
+        from .fast_http import FastHTTPTransport
+
+        mounts = {"http://": FastHTTPTransport(max_connections)}
+    return httpx.AsyncClient(timeout=timeout, limits=limits, mounts=mounts)
+
+
+def _proxy_configured() -> bool:
+    return any(os.environ.get(v) for v in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"))
 
 
 def read_api_key(env_name: str | None) -> str | None:

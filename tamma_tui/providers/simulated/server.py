@@ -109,17 +109,20 @@ def base_url_of(sock: socket.socket) -> str:
     return f"http://{host}:{port}/v1"
 
 
-def make_uvicorn_server(service: SimService):
+def make_uvicorn_server(service: SimService, app: Any = None):
     import uvicorn
 
-    logging.getLogger("uvicorn.error").addFilter(_IntendedDropFilter())
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _IntendedDropFilter) for f in logger.filters):
+        logger.addFilter(_IntendedDropFilter())
     config = uvicorn.Config(
-        SimServerApp(service),
+        app if app is not None else SimServerApp(service),
         log_level="warning",
         access_log=False,
         http="h11",  # httptools is optional and often absent; h11 always works
         lifespan="off",
         timeout_keep_alive=30,
+        timeout_graceful_shutdown=1,  # in-flight simulated sleeps are not worth waiting for
         backlog=2048,
     )
     return uvicorn.Server(config)
@@ -137,11 +140,12 @@ class BackgroundSimServer:
     ...     srv.base_url  # 'http://127.0.0.1:PORT/v1'
     """
 
-    def __init__(self, service: SimService | None = None, host: str = "127.0.0.1"):
+    def __init__(self, service: SimService | None = None, host: str = "127.0.0.1", *, app: Any = None):
+        """``app``: serve another ASGI app instead (tests use it for fake providers)."""
         self.service = service or SimService()
         self._sock = bind_socket(host, 0)
         self.base_url = base_url_of(self._sock)
-        self._server = make_uvicorn_server(self.service)
+        self._server = make_uvicorn_server(self.service, app)
         self._thread = threading.Thread(target=self._run, name="tamma-sim-server", daemon=True)
 
     def _run(self) -> None:
