@@ -59,6 +59,9 @@ class EngineDeps:
     cancel: threading.Event | None = None
     # Called in a thread after every flush with the run's cost so far (e.g. store it).
     on_flush: Callable[[float], Any] | None = None
+    # Resume of mixed sessions: the stored answers {(arm, task_id, repeat): text} of turns
+    # done earlier (answered turns only), so the conversation can be replayed.
+    load_answers: Callable[[], dict[tuple[str, str, int], str]] | None = None
 
 
 @dataclass
@@ -154,6 +157,7 @@ class Runner:
         self._stop_reason: str | None = None   # budget_exhausted | stopped_early | completed
         self.cancelled = False
         self._event_error: str | None = None
+        self._earlier_answers: dict[TrialKey, str] = {}
 
     # -- events ---------------------------------------------------------------------------
 
@@ -456,13 +460,17 @@ class Runner:
         system_chars = len(state.system[0]["content"]) if state.system else 0
         history: list[dict[str, str]] = []
         for position, key in enumerate(session.turns):
+            task = self.tasks[key.task_id]
             if key not in todo:
-                # Done in an earlier attempt: its answer is not replayed, so the
-                # conversation resumes from the first missing turn.
+                # Done in an earlier attempt (resume): replay its stored answer so the
+                # conversation the next turn sees is the one the agent had.
+                earlier = self._earlier_answers.get(key)
+                if earlier is not None:
+                    history.append({"role": "user", "content": self._prompt(task, cfg.context.max_context_files)})
+                    history.append({"role": "assistant", "content": earlier})
                 continue
             if self._stop_reason is not None:
                 return
-            task = self.tasks[key.task_id]
             user = {"role": "user", "content": self._prompt(task, cfg.context.max_context_files)}
             trim_history(history, system_chars + len(user["content"]), budget)
             messages = (*state.system, *history, user)
@@ -535,6 +543,10 @@ class Runner:
         )
         if s.budget_usd is not None and self.cost >= s.budget_usd:
             self._stop_reason = "budget_exhausted"
+        session_keys = {k for sp in self.plan.sessions for k in sp.turns}
+        if self.deps.load_answers is not None and session_keys & done:
+            stored = await asyncio.to_thread(self.deps.load_answers)
+            self._earlier_answers = {TrialKey(*k): v for k, v in stored.items() if TrialKey(*k) in session_keys}
         pool = ThreadPoolExecutor(max_workers=max(1, s.grade_workers), thread_name_prefix="grade")
         writer = BatchWriter(self._insert_and_report, batch_size=s.batch_size, interval_s=s.flush_interval_s)
         writer.start()
@@ -558,6 +570,8 @@ class Runner:
                         pass
         if self.cancelled:
             status = "cancelled"
+        elif self._stop_reason == "budget_exhausted" and self.already_done + self.ran >= self.total:
+            status = "completed"  # the last trial crossed the budget: nothing was skipped
         elif self._stop_reason in ("budget_exhausted", "stopped_early"):
             status = self._stop_reason
         else:

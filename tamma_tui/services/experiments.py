@@ -179,6 +179,21 @@ def _make_monitor(engine, run_id: int, loaded: LoadedExperiment) -> Callable[[in
     return monitor.look
 
 
+def _stored_answers(engine, run_id: int) -> dict[tuple[str, str, int], str]:
+    """Answers of a run's answered trials, to replay mixed-session history on resume."""
+    from tamma_tui.store import queries
+
+    frame = queries.load_trials_frame(
+        engine, run_id, columns=["arm", "task_id", "repeat", "status", "response_text"]
+    )
+    frame = frame[frame["status"] == "ok"]
+    return {
+        (str(a), str(t), int(r)): text
+        for a, t, r, text in zip(frame["arm"], frame["task_id"], frame["repeat"], frame["response_text"])
+        if isinstance(text, str)
+    }
+
+
 def _error_counts(engine, run_id: int) -> tuple[int, int]:
     from tamma_tui.store import queries
 
@@ -256,6 +271,7 @@ def run_experiment(
         look=look,
         cancel=cancel,
         on_flush=lambda cost: repo.update_run(engine, run_id, cost_usd=cost),
+        load_answers=(lambda: _stored_answers(engine, run_id)) if resume is not None else None,
     )
     try:
         result: EngineResult = asyncio.run(run_plan(prepared.plan, settings, deps, done_keys))

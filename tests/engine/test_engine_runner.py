@@ -204,3 +204,27 @@ def test_trim_history_drops_oldest_pairs():
     dropped = trim_history(history, fixed_chars=400, budget_tokens=(400 * 5) // 4 + 1)
     assert dropped == 2 and len(history) == 4
     assert trim_history(history, fixed_chars=10**6, budget_tokens=10) == 4 and history == []
+
+
+async def test_resumed_session_replays_the_stored_answers(tmp_path):
+    exp = load_experiment(write_experiment(tmp_path, "session: mixed\ntrials: 1\nvariants: []\n"))
+    plan = build_plan(exp, match_suite(2))
+    session = next(s for s in plan.sessions if s.arm == "baseline")
+    done = set(session.turns[:3])
+    answers = {tuple(k): f"stored answer {i}" for i, k in enumerate(session.turns[:3])}
+    provider = ScriptedProvider()
+    rows = []
+    deps = deps_for(provider, rows, load_answers=lambda: answers)
+    await run_plan(plan, EngineSettings(run_id=1), deps, done_keys=done)
+    first = next(c for c in provider.calls if c.task_id == session.turns[3].task_id and len(c.messages) > 2)
+    replayed = [m["content"] for m in first.messages if m["role"] == "assistant"]
+    assert replayed == ["stored answer 0", "stored answer 1", "stored answer 2"]
+    assert {r["session_position"] for r in rows if r["arm"] == "baseline"} == {3, 4, 5}
+
+
+async def test_budget_reached_by_the_last_trial_is_still_completed(experiment):
+    plan = build_plan(experiment, match_suite(1))  # 12 trials at 120 micro-dollars
+    rows = []
+    settings = EngineSettings(run_id=1, budget_usd=120e-6 * 11.5)  # crossed by the 12th
+    result = await run_plan(plan, settings, deps_for(ScriptedProvider(), rows))
+    assert len(rows) == 12 and result.status == "completed"

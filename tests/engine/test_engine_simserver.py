@@ -198,3 +198,30 @@ def test_mixed_session_run_against_the_server(tmp_path, sim):
     iso = {r["task_id"]: r for r in rows if r["arm"] == "baseline@isolated"}
     assert all(r["prompt_tokens"] > iso[r["task_id"]]["prompt_tokens"] for r in session[1:])
     assert session[-1]["context_utilization"] > session[0]["context_utilization"]
+
+
+def test_mixed_session_resume_replays_history(tmp_path):
+    with BackgroundSimServer(SimService(latency_ms=20)) as server:
+        exp = write_sim_experiment(tmp_path, server.base_url, variants=False, concurrency=2,
+                                   extra="session: mixed\n")
+        db = tmp_path / "t.db"
+        cancel = threading.Event()
+        seen = []
+
+        def on_event(e):
+            if isinstance(e, TrialFinished) and e.arm == "baseline":
+                seen.append(e.task_id)
+                if len(seen) == 4:
+                    cancel.set()
+
+        first = run_experiment(exp, db=db, on_event=on_event, cancel=cancel)
+        assert first.status == "cancelled"
+        again = run_experiment(exp, db=db, resume=first.run_id)
+    assert again.status == "completed"
+    rows = stored(db, first.run_id)
+    session = sorted((r for r in rows if r["arm"] == "baseline"), key=lambda r: r["session_position"])
+    assert [r["session_position"] for r in session] == list(range(9))
+    # Turns 0-3 ran before the cancel; the resumed turns 4.. carried the replayed
+    # conversation, so each sent more than the same task alone.
+    iso = {r["task_id"]: r["prompt_tokens"] for r in rows if r["arm"] == "baseline@isolated"}
+    assert all(r["prompt_tokens"] > iso[r["task_id"]] for r in session[4:])
