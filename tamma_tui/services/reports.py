@@ -81,10 +81,14 @@ def _ci(metric: str, low: float | None, high: float | None, *, signed: bool = Fa
     return f"[{format_value(metric, low, signed=signed, unit=False)}, {format_value(metric, high, signed=signed, unit=False)}]"
 
 
+_EFFECT_LABELS = {"risk_difference": "RD", "cohens_dz": "d_z"}
+
+
 def _effect(row: dict[str, Any]) -> str:
     effect = row.get("effect_size") or {}
     value = effect.get("value")
-    return "-" if value is None else f"{effect.get('name')} {value:+.3g}"
+    name = _EFFECT_LABELS.get(effect.get("name"), effect.get("name"))
+    return "-" if value is None else f"{name} {value:+.3g}"
 
 
 def _title(report: dict[str, Any]) -> str:
@@ -195,6 +199,7 @@ def render_markdown(report: dict[str, Any]) -> str:
 
 
 def render_rich(report: dict[str, Any]):
+    from rich import box
     from rich.console import Group
     from rich.markup import escape
     from rich.panel import Panel
@@ -209,14 +214,39 @@ def render_rich(report: dict[str, Any]):
             t.add_row(*row)
         return t
 
-    style = {"better": "green", "worse": "red", "none": "dim"}
-    comparisons = Table(title="Comparisons (paired by task, variant - baseline)", title_justify="left")
-    for h in _COMPARISON_HEADER:
-        comparisons.add_column(h, justify="left" if h in ("variant", "context", "metric", "test", "direction")
-                               else "right", overflow="fold")
+    # One compact table per (variant, context), plus one per variant for the robustness
+    # checks: narrow enough for an 80-column terminal.
+    style = {"better": "green", "worse": "red"}
+    main_cols = ["metric", "pairs", "diff", "CI", "p adj", "effect", "dir"]
+    robust_cols = ["context", "metric", "test", "p", "wilcoxon p", "bootstrap CI"]
+    comparison_tables: list[Any] = []
+    robustness_tables: dict[str, Table] = {}
+    current: dict[tuple[str, str], Table] = {}
     for r in report["comparisons"]:
-        cells = _comparison_cells(r)
-        comparisons.add_row(*cells, style=style.get(r["direction"]) if r["direction"] != "none" else None)
+        key = (r["variant"], r["context"])
+        if key not in current:
+            t = Table(title=f"{r['variant']} vs {r['baseline']}, context {r['context']} (variant - baseline)",
+                      title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+            for h in main_cols:
+                t.add_column(h, justify="left" if h in ("metric", "dir") else "right",
+                             no_wrap=h in ("metric", "p adj", "dir"), overflow="fold")
+            current[key] = t
+            comparison_tables.append(t)
+        cells = dict(zip(_COMPARISON_HEADER, _comparison_cells(r)))
+        cells["context"] = r["context"]
+        cells["dir"] = r["direction"]
+        cells["diff"] = format_value(r["metric"], r["diff"], signed=True, unit=False)
+        cells["effect"] = "-" if r["effect_size"]["value"] is None else f"{r['effect_size']['value']:+.3g}"
+        current[key].add_row(*(cells[c] for c in main_cols), style=style.get(r["direction"]))
+        if r.get("robustness"):
+            if r["variant"] not in robustness_tables:
+                t = Table(title=f"{r['variant']}: test p and robustness checks (Wilcoxon signed-rank, "
+                                "BCa bootstrap over tasks)", title_justify="left", box=box.SIMPLE_HEAD,
+                          pad_edge=False)
+                for h in robust_cols:
+                    t.add_column(h, justify="left" if h in ("context", "metric", "test") else "right")
+                robustness_tables[r["variant"]] = t
+            robustness_tables[r["variant"]].add_row(*(cells[c] for c in robust_cols))
 
     parts: list[Any] = [Text(_title(report), style="bold")]
     parts.append(table("Arms", ["arm", "baseline", "config", "trials", "errors"],
@@ -224,7 +254,8 @@ def render_rich(report: dict[str, Any]):
                          str(a.get("n_trials")), str(a.get("n_errors", 0))] for a in report["arms"]], right=3))
     header, rows = _summary_grid(report)
     parts.append(table("Summary (mean ± half the 95% interval)", header, rows, right=2))
-    parts.append(comparisons)
+    parts.extend(comparison_tables)
+    parts.extend(robustness_tables.values())
     if report["decision"]["guardrails"]:
         parts.append(table("Guardrails (one-sided non-inferiority)", ["variant", "metric", "margin",
                            "non-inferior", "p"], [_guardrail_cells(g) for g in report["decision"]["guardrails"]]))
@@ -235,6 +266,8 @@ def render_rich(report: dict[str, Any]):
     if report.get("sequential_looks"):
         parts.append(table("Sequential looks", ["look", "tasks", "always-valid p per variant", "decision"],
                            [_look_cells(look) for look in report["sequential_looks"]]))
+    parts.append(Text("diff: pass rate in points, cost in $, latency in s; effect: risk difference "
+                      "for pass_rate, d_z for the other metrics", style="dim"))
     lines = _decision_lines(report)
     winner = report["decision"]["winner"]
     parts.append(Panel("\n".join(["[bold]" + escape(lines[0]) + "[/bold]", *("• " + escape(r) for r in lines[1:])]),
