@@ -143,6 +143,13 @@ def test_folder_suite_nested_and_flat_with_suite_yaml(tmp_path):
      "files/util.py: grader.reference: file not found"),
     ("id: [x\n", "task.yaml: line 2, column 1: malformed YAML"),
     ("- just\n- a list\n", "task.yaml: expected a mapping at the top level, got list"),
+    ("id: x\ncontext: testing\ntitel: T\nprompt: p\ngrader: {kind: match, expected: a}\n",
+     "task.yaml: titel: unknown field; expected one of id, context, title"),
+    ("id: x\ncontext: testing\nprompt: p\ngrader: {kind: match, expected: a, mod: regex}\n",
+     "task.yaml: grader: mod: unknown field; expected one of kind, expected, mode"),
+    ("id: x\ncontext: code_review\nprompt: p\ngrader: {kind: code_review, defects: [{lines: [1], "
+     "category: bug, severity: high, sev: 1}]}\n",
+     "task.yaml: grader.defects[0]: sev: unknown field"),
 ])
 def test_malformed_task_yaml(tmp_path, yaml_text, expected):
     folder = tmp_path / "task"

@@ -57,6 +57,14 @@ class Fields:
     def fail(self, name: str, reason: str) -> BadInput:
         return BadInput(reason, file=self.file, field=self._field(name))
 
+    def only(self, allowed: tuple[str, ...], name: str = "") -> None:
+        """Reject keys outside ``allowed`` (typos such as 'difficuly' would otherwise be
+        silently ignored)."""
+        for key in self.data:
+            if key not in allowed:
+                field = f"{name}.{key}" if name else str(key)
+                raise self.fail(field, f"unknown field; expected one of {', '.join(allowed)}")
+
     def string(self, name: str, default: str | None = None, *, allow_empty: bool = False) -> str:
         value = self.data.get(name)
         if value is None:

@@ -21,6 +21,14 @@ from .match_spec import match_grader
 TASK_FILE = "task.yaml"
 SUITE_FILE = "suite.yaml"
 REFERENCE_LABEL = "reference"
+TASK_KEYS = ("id", "context", "title", "difficulty", "prompt", "grader", "tags")
+GRADER_KEYS = {
+    "development": ("kind", "module", "tests"),
+    "code_review": ("kind", "defects", "precision_threshold"),
+    "testing": ("kind", "module", "reference", "mutants", "kill_threshold"),
+    "match": ("kind", "expected", "mode"),
+}
+DEFECT_KEYS = ("lines", "category", "severity", "description", "file")
 
 
 def _read_tree(folder: Path) -> dict[str, str]:
@@ -74,6 +82,7 @@ def _code_review(spec: Fields) -> dict[str, Any]:
         if not isinstance(item, dict):
             raise spec.fail(where, "must be a mapping")
         d = Fields(item, spec.file, f"{spec.where}.{where}" if spec.where else where)
+        d.only(DEFECT_KEYS)
         lines = item.get("lines")
         if (not isinstance(lines, list) or len(lines) not in (1, 2)
                 or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in lines)):
@@ -124,6 +133,7 @@ def load_task_folder(task_dir: Path, suite_id: str = "") -> Task:
     task_file = task_dir / TASK_FILE
     data = read_mapping(task_file)
     fields = Fields(data, task_file)
+    fields.only(TASK_KEYS)
     task_id = fields.string("id", task_dir.name)
     context = fields.context()
     raw_grader = data.get("grader")
@@ -131,7 +141,8 @@ def load_task_folder(task_dir: Path, suite_id: str = "") -> Task:
         raise fields.fail("grader", "required mapping is missing" if raw_grader is None
                           else f"must be a mapping, got {type(raw_grader).__name__}")
     spec = Fields(raw_grader, task_file, "grader")
-    kind = spec.choice("kind", ("development", "code_review", "testing", "match"))
+    kind = spec.choice("kind", tuple(GRADER_KEYS))
+    spec.only(GRADER_KEYS[kind])
     if kind == "development":
         grader = _development(spec, task_dir)
     elif kind == "code_review":
