@@ -42,12 +42,16 @@ def _details_summary(details: Mapping[str, Any]) -> str:
     if details.get("error"):
         return str(details["error"])
     parts = []
-    for key in ("tests_passed", "tests_total", "killed", "mutants_total", "found", "missed",
-                "false_positives", "precision", "recall", "expected", "got"):
+    for key in ("tests_passed", "tests_total",                                   # development
+                "reference_passed", "mutants_killed", "mutants_total", "kill_ratio",  # testing
+                "matched", "missed", "false_positives", "precision", "recall",      # code_review
+                "expected", "got"):                                                 # match
         if key in details:
             value = details[key]
             if isinstance(value, (list, tuple)):
                 value = len(value)
+            elif isinstance(value, float):
+                value = f"{value:.2f}"
             parts.append(f"{key}={value}")
     return ", ".join(parts)[:160]
 
