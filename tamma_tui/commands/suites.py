@@ -30,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                           help="answers graded in parallel (default: CPU count, at most 8)")
     validate.add_argument("--context", choices=CONTEXT_CHOICES, action="append",
                           help="only tasks of this context (repeatable)")
+    validate.add_argument("--json", action="store_true",
+                          help="print one JSON object (counts and failures) instead of tables")
     validate.set_defaults(func=_validate)
 
 
@@ -123,11 +125,23 @@ def _validate(args: argparse.Namespace) -> int:
         from tamma_tui.suites.sandbox import isolation_note
 
         if note := isolation_note():
-            console.print(f"[yellow]{note}[/yellow]")
+            Console(stderr=True).print(f"[yellow]{note}[/yellow]")
     started = time.perf_counter()
     report = validate_suite(suite, jobs=args.jobs, contexts=args.context)
     elapsed = time.perf_counter() - started
     failures = report.failures
+    if args.json:
+        import json
+
+        print(json.dumps({
+            "suite": suite.id, "tasks": report.tasks, "answers": len(report.checks),
+            "elapsed_s": round(elapsed, 3),
+            "failures": [{"task_id": f.task_id, "context": f.context, "answer": f.label,
+                          "expected": "pass" if f.should_pass else "fail",
+                          "got": "pass" if f.passed else "fail", "score": f.score,
+                          "problem": f.problem} for f in failures],
+        }))
+        return 1 if failures else 0
     if failures:
         table = Table(title=f"{suite.id}: {len(failures)} failing answer(s)")
         for name in ("task", "context", "answer", "expected", "got", "score", "problem"):

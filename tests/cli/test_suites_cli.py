@@ -100,6 +100,15 @@ def test_validate_reports_failures_and_exits_1(tmp_path, capsys):
     assert "FAILED" in out
 
 
+def test_validate_json_output(tmp_path, capsys):
+    root = write_suite(tmp_path / "mine", break_reference=True)
+    assert main(["suites", "validate", str(root), "--json", "--context", "testing"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert (report["suite"], report["tasks"], report["answers"]) == ("mine", 1, 3)
+    assert [(f["task_id"], f["answer"], f["expected"], f["got"]) for f in report["failures"]] == [
+        ("q1", "sneaky", "fail", "pass")]
+
+
 def test_validate_bad_input_exits_2_in_a_subprocess(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "a", "context": "testing", "prompt": "p", "expected": "x"}\n{oops\n')

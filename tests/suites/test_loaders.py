@@ -229,7 +229,7 @@ def test_match_jsonl_with_and_without_answer_bank(tmp_path):
     ('{"id": "a", "context": "testing", "prompt": "p", "expected": "x", "answers": [{"text": "y"}]}',
      "line 2: answers[0]: label: required field is missing"),
     ('{"id": "z", "context": "testing", "prompt": "p", "expected": "x"}',
-     "id: duplicate task id 'z' (first used by task 1)"),
+     "line 2: id: duplicate task id 'z' (first used on line 1)"),
 ])
 def test_malformed_match_jsonl(tmp_path, line, expected):
     first = {"id": "z", "context": "testing", "prompt": "p", "expected": "x"}

@@ -23,17 +23,18 @@ def jsonl_kind(path: Path) -> str:
 
 def load_jsonl_tasks(path: Path, suite_id: str) -> list[Task]:
     if jsonl_kind(path) == "humaneval":
-        from .humaneval import humaneval_task
-
-        tasks = [humaneval_task(Fields(obj, path, f"line {n}"), suite_id) for n, obj in iter_jsonl(path)]
+        from .humaneval import humaneval_task as make_task
     else:
-        tasks = [match_task(Fields(obj, path, f"line {n}"), suite_id) for n, obj in iter_jsonl(path)]
-    seen: dict[str, int] = {}
-    for index, task in enumerate(tasks):
-        if task.id in seen:
-            raise BadInput(f"duplicate task id {task.id!r} (first used by task {seen[task.id] + 1})",
-                           file=path, field="id")
-        seen[task.id] = index
+        make_task = match_task
+    tasks: list[Task] = []
+    first_line: dict[str, int] = {}
+    for number, obj in iter_jsonl(path):
+        task = make_task(Fields(obj, path, f"line {number}"), suite_id)
+        if task.id in first_line:
+            raise BadInput(f"duplicate task id {task.id!r} (first used on line {first_line[task.id]})",
+                           file=path, field=f"line {number}: id")
+        first_line[task.id] = number
+        tasks.append(task)
     return tasks
 
 
