@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 
 
 def _rate(text: str) -> float:
@@ -69,8 +70,15 @@ def _serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise BadInput(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", field="--port") from None
     print(f"tamma-bench sim-server listening on {base_url_of(sock)}", flush=True)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the
+    # handler installed before it: make that a clean exit (status 0) for both.
+    signal.signal(signal.SIGTERM, _exit_quietly)
     try:
         run_sim_server(service, sock)
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _exit_quietly(signum: int, frame: object) -> None:
+    raise SystemExit(0)

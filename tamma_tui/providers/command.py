@@ -68,7 +68,10 @@ class CommandProvider:
             raise ValueError("a command provider needs config.command")
         self.config = config
         self.argv = list(config.command)
-        self._root = str(workspace_root) if workspace_root is not None else None
+        self._root = None
+        if workspace_root is not None:
+            Path(workspace_root).mkdir(parents=True, exist_ok=True)
+            self._root = str(workspace_root)
 
     async def aclose(self) -> None:
         return None
