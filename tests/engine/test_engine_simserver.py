@@ -225,3 +225,14 @@ def test_mixed_session_resume_replays_history(tmp_path):
     # conversation, so each sent more than the same task alone.
     iso = {r["task_id"]: r["prompt_tokens"] for r in rows if r["arm"] == "baseline@isolated"}
     assert all(r["prompt_tokens"] > iso[r["task_id"]] for r in session[4:])
+
+
+def test_requests_per_minute_limit_paces_the_run(tmp_path, sim):
+    # 1200/min = 20 a second with a one-second burst: 36 requests need at least 0.8 s.
+    exp = write_sim_experiment(tmp_path, sim.base_url, trials=2, concurrency=32,
+                               extra="rate_limits: {requests_per_minute: 1200}\n")
+    t0 = time.monotonic()
+    out = run_experiment(exp, db=tmp_path / "t.db")
+    elapsed = time.monotonic() - t0
+    assert out.done == 36 and out.errors == 0
+    assert elapsed >= 0.8
