@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Run an experiment. Exit status: 0 ok, 1 finished with errors above the "
         "run's max_error_rate, 2 bad input, 130 interrupted (resume with --resume RUN_ID).",
     )
-    run.add_argument("experiment", metavar="EXP.yaml")
+    run.add_argument("experiment", metavar="EXP.yaml", help="the experiment file (see sample_configs/experiments)")
     run.add_argument("--resume", metavar="RUN_ID", help="run only the trials run RUN_ID is missing")
     run.add_argument("--json", action="store_true", help="JSON lines of events, then a summary object")
     run.add_argument("--sequential", action="store_true",
