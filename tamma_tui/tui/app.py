@@ -1,0 +1,250 @@
+"""The Tamma Bench terminal app: presentation only, on top of the shared services."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+
+from tamma_tui.config.errors import BadInput
+
+from .commands import JumpProvider
+from .messages import LaunchExperiment, OpenConfig, OpenExperiment, OpenRun
+from .themes import DEFAULT_THEME, load_themes, resolve_theme_name
+
+log = logging.getLogger("tamma_tui.tui")
+
+
+def _default_report(engine, run_id: int, **options) -> dict[str, Any]:
+    try:
+        from tamma_tui.services.reports import report_for_run
+    except ImportError:  # pragma: no cover - before the report service ships
+        return _report_from_analysis(engine, run_id, **options)
+    return report_for_run(engine, run_id, **options)
+
+
+def _report_from_analysis(engine, run_id: int, **options) -> dict[str, Any]:
+    import json
+
+    from tamma_tui.analysis.report import build_report
+    from tamma_tui.store import queries, repo
+
+    run = repo.get_run(engine, run_id)
+    plan = json.loads(run.analysis_json or "{}")
+    arms = [{"name": a["name"], "baseline": a["baseline"], "config_sha256": a["config_sha256"],
+             "n_trials": None} for a in queries.arm_configs(engine, run_id)]
+    kwargs = {"primary_metric": plan.get("primary_metric", "pass_rate"),
+              "alpha": plan.get("alpha", 0.05), "correction": plan.get("correction", "holm"),
+              "guardrails": [(g["metric"], g["margin"]) for g in plan.get("guardrails", [])]}
+    kwargs.update(options)
+    return build_report(queries.load_trials_frame(engine, run_id), run_id=run_id,
+                        arms=arms or None, **kwargs)
+
+
+def _default_run(path, **kwargs):
+    from tamma_tui.services.experiments import run_experiment
+
+    return run_experiment(path, **kwargs)
+
+
+def _default_power_line(*args, **kwargs) -> str:
+    from tamma_tui.analysis.planning import power_line
+
+    return power_line(*args, **kwargs)
+
+
+@dataclass
+class AppServices:
+    """Everything the app reaches outside itself. Tests pass a temp database here."""
+
+    db_engine: Any
+    report_for_run: Callable[..., dict[str, Any]] = _default_report
+    run_experiment: Callable[..., Any] = _default_run
+    power_line: Callable[..., str] = _default_power_line
+    workdir: Path = field(default_factory=Path.cwd)  # where the designer saves experiments
+
+    @property
+    def db_url(self) -> str:
+        return self.db_engine.url.render_as_string(hide_password=False)
+
+
+MODE_TITLES = {
+    "home": "Home",
+    "configs": "Configurations",
+    "designer": "Experiment designer",
+    "run": "Run",
+    "compare": "Compare",
+    "significance": "Significance",
+    "trends": "Trends",
+}
+
+
+class TammaApp(App):
+    CSS_PATH = "styles/app.tcss"
+    TITLE = "Tamma Bench"
+    COMMANDS = App.COMMANDS | {JumpProvider}
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+
+    BINDINGS = [
+        Binding("1", "go('home')", "Home", id="go.home"),
+        Binding("2", "go('configs')", "Configs", id="go.configs"),
+        Binding("3", "go('designer')", "Design", id="go.designer"),
+        Binding("4", "go('run')", "Run", id="go.run"),
+        Binding("5", "go('compare')", "Compare", id="go.compare"),
+        Binding("6", "go('significance')", "Signif", id="go.significance"),
+        Binding("7", "go('trends')", "Trends", id="go.trends"),
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit", show=False),
+    ]
+
+    #: The run the run/compare/significance screens show; the config trends show.
+    run_id: reactive[int | None] = reactive(None)
+    agent_id: reactive[str | None] = reactive(None)
+
+    def __init__(
+        self,
+        services: AppServices,
+        *,
+        theme: str | None = None,
+        keymap: dict[str, str] | None = None,
+        start_mode: str = "home",
+        run_id: int | None = None,
+    ) -> None:
+        from .screens.compare import CompareScreen
+        from .screens.configs import ConfigsScreen
+        from .screens.designer import DesignerScreen
+        from .screens.home import HomeScreen
+        from .screens.run import RunScreen
+        from .screens.significance import SignificanceScreen
+        from .screens.trends import TrendsScreen
+
+        super().__init__()
+        for mode, screen in (
+            ("home", HomeScreen), ("configs", ConfigsScreen), ("designer", DesignerScreen),
+            ("run", RunScreen), ("compare", CompareScreen), ("significance", SignificanceScreen),
+            ("trends", TrendsScreen),
+        ):
+            self.add_mode(mode, screen)
+        self.services = services
+        self._themes = load_themes()
+        self._requested_theme = theme
+        self._initial_keymap = keymap or {}
+        self._start_mode = start_mode
+        self.set_reactive(TammaApp.run_id, run_id)
+        self.experiment_to_load: int | None = None  # picked up by the designer
+        self.pending_launch: LaunchExperiment | None = None  # picked up by the run screen
+
+    # --- start -----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        for theme in self._themes:
+            self.register_theme(theme)
+        names = {t.name for t in self._themes}
+        self.theme = resolve_theme_name(self._requested_theme, names) if names else "textual-dark"
+        if self._initial_keymap:
+            self.set_keymap(self._initial_keymap)
+        self.switch_mode(self._start_mode)
+
+    # --- navigation ------------------------------------------------------------------
+
+    def action_go(self, mode: str) -> None:
+        if self.current_mode != mode:
+            self.switch_mode(mode)
+
+    def open_run(self, run_id: int, mode: str = "run") -> None:
+        self.run_id = run_id
+        self.action_go(mode)
+
+    def open_config(self, agent_id: str) -> None:
+        self.agent_id = agent_id
+        self.action_go("configs")
+
+    def open_trends(self, agent_id: str) -> None:
+        self.agent_id = agent_id
+        self.action_go("trends")
+
+    def open_experiment(self, experiment_id: int) -> None:
+        self.experiment_to_load = experiment_id
+        self.action_go("designer")
+        screen = self.screen
+        if hasattr(screen, "load_pending"):
+            screen.load_pending()
+
+    def set_theme(self, name: str) -> None:
+        self.theme = name
+
+    def launch(self, path: str, resume: int | None = None) -> None:
+        self.pending_launch = LaunchExperiment(path, resume)
+        self.action_go("run")
+        screen = self.screen
+        if hasattr(screen, "start_pending"):
+            screen.start_pending()
+
+    def on_open_run(self, message: OpenRun) -> None:
+        self.open_run(message.run_id, message.mode)
+
+    def on_open_config(self, message: OpenConfig) -> None:
+        self.open_config(message.agent_id)
+
+    def on_open_experiment(self, message: OpenExperiment) -> None:
+        self.open_experiment(message.experiment_id)
+
+    def on_launch_experiment(self, message: LaunchExperiment) -> None:
+        self.launch(message.path, message.resume)
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.binding_rows()))
+
+    def binding_rows(self) -> list[tuple[str, str, str]]:
+        """(keys, description, id) of every binding reachable from the current screen."""
+        found: dict[str, tuple[list[str], str]] = {}
+        for key, active in self.screen.active_bindings.items():
+            b = active.binding
+            if not b.id or b.system:
+                continue
+            keys, _ = found.setdefault(b.id, ([], b.description or b.action))
+            display = self.get_key_display(b)
+            if display not in keys:
+                keys.append(display)
+        return [(", ".join(keys), desc, bid) for bid, (keys, desc) in found.items()]
+
+    # --- errors ----------------------------------------------------------------------
+
+    def report_error(self, exc: BaseException | None, where: str) -> None:
+        """The one way a failure reaches the user: a notification and a log line."""
+        if isinstance(exc, BadInput):
+            text = str(exc)
+        else:
+            text = f"{type(exc).__name__}: {exc}" if exc is not None else "failed"
+        log.error("%s: %s", where, text, exc_info=exc if not isinstance(exc, BadInput) else None)
+        self.log.error(f"{where}: {text}")
+        self.notify(text, title=f"{where} failed", severity="error", timeout=8)
+
+
+def all_binding_ids() -> set[str]:
+    """Every binding id in the app, for validating keymap files."""
+    from .screens import compare, configs, designer, help, home, run, significance, trends
+    from .widgets.vtable import VirtualTable
+
+    classes = [
+        TammaApp, VirtualTable, home.HomeScreen, configs.ConfigsScreen, designer.DesignerScreen,
+        run.RunScreen, compare.CompareScreen, compare.AnswersScreen,
+        significance.SignificanceScreen, trends.TrendsScreen, help.HelpScreen,
+    ]
+    ids = set()
+    for cls in classes:
+        for b in cls.BINDINGS:
+            if isinstance(b, Binding) and b.id:
+                ids.add(b.id)
+    return ids
+
+
+__all__ = ["AppServices", "TammaApp", "all_binding_ids", "DEFAULT_THEME"]

@@ -1,0 +1,77 @@
+"""Number formatting and theme-aware colours shared by screens and widgets."""
+
+from __future__ import annotations
+
+import math
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+PERCENT_METRICS = {"pass_rate", "context_utilization"}
+
+
+def fmt_metric(metric: str, value: float | None, signed: bool = False) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    sign = "+" if signed else ""
+    if metric in PERCENT_METRICS:
+        return f"{value * 100:{sign}.1f}%"
+    if metric == "cost_usd":
+        return f"{value:{sign}.4f}"
+    if metric in ("prompt_tokens", "completion_tokens"):
+        return f"{value:{sign},.0f}"
+    if metric in ("latency_s", "ttft_s"):
+        return f"{value:{sign}.2f}s"
+    return f"{value:{sign}.3f}"
+
+
+def fmt_p(p: float | None) -> str:
+    if p is None or not math.isfinite(p):
+        return "–"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def sparkline(values: list[float | None]) -> str:
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return ""
+    lo, hi = min(finite), max(finite)
+    span = hi - lo
+    out = []
+    for v in values:
+        if v is None or not math.isfinite(v):
+            out.append(" ")
+        else:
+            level = 0 if span == 0 else int((v - lo) / span * (len(SPARK) - 1) + 0.5)
+            out.append(SPARK[level])
+    return "".join(out)
+
+
+def wilson(passed: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval: sensible at 0 and n, which live counts often are."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = passed / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def rich_color(app, name: str) -> str:
+    """A theme variable as a Rich colour (ANSI theme values like ``ansi_green`` -> ``green``)."""
+    value = app.theme_variables.get(name) or "default"
+    value = value.split()[0]
+    if value.startswith("ansi_"):
+        value = value.removeprefix("ansi_")
+    return value
+
+
+def direction_style(app, direction: str, significant: bool) -> str:
+    """Better/worse by the metric's own sense; only significant ones get colour and weight."""
+    if not significant:
+        return rich_color(app, "text-muted") if direction != "none" else ""
+    if direction == "better":
+        return f"bold {rich_color(app, 'success')}"
+    if direction == "worse":
+        return f"bold {rich_color(app, 'error')}"
+    return ""

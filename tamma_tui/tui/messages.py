@@ -1,0 +1,35 @@
+"""Intent messages: widgets and modals say what the user wants; screens and the app act."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+
+@dataclass
+class OpenRun(Message):
+    """Show a run on a screen ("run", "compare" or "significance")."""
+
+    run_id: int
+    mode: str = "run"
+
+
+@dataclass
+class OpenConfig(Message):
+    agent_id: str
+
+
+@dataclass
+class OpenExperiment(Message):
+    """Load a stored experiment into the designer."""
+
+    experiment_id: int
+
+
+@dataclass
+class LaunchExperiment(Message):
+    """Run (or resume) an experiment file on the live screen."""
+
+    path: str
+    resume: int | None = None

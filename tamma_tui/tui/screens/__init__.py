@@ -1,0 +1,1 @@
+"""Screens: each loads its view-models from services in thread workers."""

@@ -1,0 +1,150 @@
+"""Configs: agents, each agent's version history, a version's canonical YAML, diffs."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tamma_tui.services import browse
+
+from .base import TammaScreen
+
+
+class ConfigsScreen(TammaScreen):
+    TITLE = "Configurations"
+    BINDINGS = [
+        Binding("m", "mark", "Mark for diff", id="configs.mark"),
+        Binding("d", "diff", "Diff", id="configs.diff"),
+        Binding("y", "yaml", "YAML", id="configs.yaml"),
+        Binding("t", "trends", "Trends", id="configs.trends"),
+        Binding("r", "refresh", "Refresh", id="configs.refresh", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._versions: list[browse.ConfigVersionView] = []
+        self._marked: str | None = None
+        self._shown_agent: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            with Vertical(id="configs-left"):
+                yield Static("Agents", classes="section")
+                agents = DataTable(id="agents", cursor_type="row")
+                agents.add_column("Agent", key="agent")
+                agents.add_column("Vers", key="n")
+                agents.add_column("Model", key="model")
+                yield agents
+                yield Static("Versions  (m mark, d diff)", classes="section")
+                versions = DataTable(id="versions", cursor_type="row")
+                versions.add_column("", key="mark")
+                versions.add_column("v", key="version")
+                versions.add_column("sha256", key="sha")
+                versions.add_column("Runs", key="runs")
+                versions.add_column("Stored", key="created")
+                yield versions
+            with VerticalScroll(id="config-view"):
+                yield Static("", id="config-text", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_refresh()
+
+    def on_screen_resume(self) -> None:
+        if self.app.agent_id and self.app.agent_id != self._shown_agent:
+            self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self.background(browse.list_configs, self.engine, name="load configs", on_done=self._show_agents)
+
+    def _show_agents(self, configs: list[browse.ConfigSummary]) -> None:
+        table = self.query_one("#agents", DataTable)
+        table.clear()
+        for cfg in configs:
+            table.add_row(cfg.agent_id, str(cfg.n_versions), cfg.model, key=cfg.agent_id)
+        if not configs:
+            self._text("No configurations stored yet. Running an experiment stores its configs.")
+            return
+        wanted = self.app.agent_id if self.app.agent_id in {c.agent_id for c in configs} else configs[0].agent_id
+        table.move_cursor(row=table.get_row_index(wanted))
+        self._load_versions(wanted)
+
+    def _load_versions(self, agent_id: str) -> None:
+        self._shown_agent = agent_id
+        self.app.agent_id = agent_id
+        self.background(browse.config_history, self.engine, agent_id, name="load versions",
+                        on_done=self._show_versions)
+
+    def _show_versions(self, versions: list[browse.ConfigVersionView]) -> None:
+        self._versions = versions
+        self._marked = None
+        table = self.query_one("#versions", DataTable)
+        table.clear()
+        for v in versions:
+            table.add_row("", v.version, v.sha256[:10], str(v.n_runs), v.created, key=v.sha256)
+        if versions:
+            table.move_cursor(row=len(versions) - 1)
+            self._show_yaml(versions[-1])
+
+    def _current(self) -> browse.ConfigVersionView | None:
+        table = self.query_one("#versions", DataTable)
+        if not self._versions or table.cursor_row >= len(self._versions):
+            return None
+        return self._versions[table.cursor_row]
+
+    def _text(self, text: str) -> None:
+        self.query_one("#config-text", Static).update(text)
+
+    def _show_yaml(self, version: browse.ConfigVersionView) -> None:
+        head = (f"# {version.agent_id} v{version.version}  sha256 {version.sha256[:16]}…\n"
+                f"# stored {version.created}" + (f" from {version.source_path}" if version.source_path else "")
+                + f"; used by {version.n_runs} run(s)\n")
+        self._text(head + version.canonical_yaml)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "agents" and event.row_key.value != self._shown_agent:
+            self._load_versions(event.row_key.value)
+        elif event.data_table.id == "versions":
+            current = self._current()
+            if current is not None:
+                self._show_yaml(current)
+
+    def action_yaml(self) -> None:
+        current = self._current()
+        if current is not None:
+            self._show_yaml(current)
+
+    def action_mark(self) -> None:
+        current = self._current()
+        if current is None:
+            return
+        table = self.query_one("#versions", DataTable)
+        if self._marked:
+            table.update_cell(self._marked, "mark", "")
+        self._marked = None if self._marked == current.sha256 else current.sha256
+        if self._marked:
+            table.update_cell(self._marked, "mark", "*")
+            self.notify(f"marked v{current.version}; move to another version and press d")
+
+    def action_diff(self) -> None:
+        current = self._current()
+        if current is None:
+            return
+        if self._marked and self._marked != current.sha256:
+            other = next(v for v in self._versions if v.sha256 == self._marked)
+        else:
+            index = self._versions.index(current)
+            if index == 0:
+                self.notify("the first version has nothing before it; mark one with m", severity="warning")
+                return
+            other = self._versions[index - 1]
+        old, new = sorted((other, current), key=self._versions.index)
+        diff = browse.diff_versions(old, new)
+        self._text(diff or "The two versions have the same canonical form.")
+
+    def action_trends(self) -> None:
+        if self._shown_agent:
+            self.app.open_trends(self._shown_agent)

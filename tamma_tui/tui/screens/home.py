@@ -1,0 +1,121 @@
+"""Home: recent runs with status and decision, configurations, the run in progress."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tamma_tui.services import browse
+
+from .base import TammaScreen
+
+FINISHED = {"completed", "stopped_early", "cancelled", "budget_exhausted"}
+
+
+class HomeScreen(TammaScreen):
+    TITLE = "Home"
+    BINDINGS = [
+        Binding("r", "refresh", "Refresh", id="home.refresh"),
+        Binding("n", "new_experiment", "New experiment", id="home.new"),
+        Binding("t", "trends", "Trends", id="home.trends"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Recent runs  (Enter opens; 5 compare, 6 significance)", classes="section")
+        runs = DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        runs.add_column("Run", key="id")
+        runs.add_column("Name", key="name")
+        runs.add_column("Status", key="status")
+        runs.add_column("Trials", key="trials")
+        runs.add_column("Decision", key="decision")
+        runs.add_column("Created", key="created")
+        yield runs
+        yield Static("", id="in-progress", classes="muted")
+        yield Static("Configurations  (Enter: versions; t: trends)", classes="section")
+        configs = DataTable(id="configs", cursor_type="row", zebra_stripes=True)
+        configs.add_column("Agent", key="agent")
+        configs.add_column("Versions", key="versions")
+        configs.add_column("Model", key="model")
+        configs.add_column("Updated", key="updated")
+        yield configs
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_refresh()
+
+    def on_screen_resume(self) -> None:
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        engine = self.engine
+
+        def load():
+            return browse.recent_runs(engine, 50), browse.list_configs(engine)
+
+        self.background(load, name="load home", on_done=self._show)
+
+    def _show(self, data) -> None:
+        runs, configs = data
+        table = self.query_one("#runs", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for run in runs:
+            table.add_row(
+                str(run.id), run.name, run.status, f"{run.done}/{run.total or run.done}",
+                "…" if run.status in FINISHED else "", run.created, key=str(run.id),
+            )
+        if runs:
+            table.move_cursor(row=min(keep, len(runs) - 1))
+            if self.app.run_id is None:
+                self.app.run_id = runs[0].id
+        running = [r for r in runs if r.status == "running"]
+        self.query_one("#in-progress", Static).update(
+            "In progress: " + ", ".join(f"run {r.id} {r.name} {r.done}/{r.total}" for r in running)
+            if running else "No run in progress.  Press 3 to design one, or run `tamma-bench run`."
+        )
+        ctable = self.query_one("#configs", DataTable)
+        ctable.clear()
+        for cfg in configs:
+            ctable.add_row(cfg.agent_id, str(cfg.n_versions), f"{cfg.provider}/{cfg.model}",
+                           cfg.updated, key=cfg.agent_id)
+        decide = [r.id for r in runs if r.status in FINISHED and r.done][:10]
+        if decide:
+            self.background(self._decisions, decide, name="decisions", on_done=self._show_decisions)
+
+    def _decisions(self, run_ids: list[int]) -> dict[int, str]:
+        out = {}
+        for run_id in run_ids:
+            try:
+                out[run_id] = browse.decision_line(self.services.report_for_run(self.engine, run_id))
+            except Exception:  # one unreadable run must not hide the others' decisions
+                out[run_id] = "no report"
+        return out
+
+    def _show_decisions(self, decisions: dict[int, str]) -> None:
+        table = self.query_one("#runs", DataTable)
+        for run_id, text in decisions.items():
+            try:
+                table.update_cell(str(run_id), "decision", text, update_width=True)
+            except Exception:  # the row went away in a refresh: nothing to update
+                pass
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "runs" and event.row_key.value:
+            self.app.run_id = int(event.row_key.value)
+        elif event.data_table.id == "configs" and event.row_key.value:
+            self.app.agent_id = event.row_key.value
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "runs":
+            self.app.open_run(int(event.row_key.value), "run")
+        elif event.data_table.id == "configs":
+            self.app.open_config(event.row_key.value)
+
+    def action_trends(self) -> None:
+        if self.app.agent_id:
+            self.app.open_trends(self.app.agent_id)
+
+    def action_new_experiment(self) -> None:
+        self.app.action_go("designer")

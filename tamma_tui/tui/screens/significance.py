@@ -1,0 +1,145 @@
+"""Significance: the report's comparisons, a forest plot, and the decision in words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tamma_tui.services import browse
+
+from ..format import direction_style, fmt_metric, fmt_p
+from ..widgets.plots import PlotView, forest_plot
+from .report_view import ReportScreen
+
+CONTEXT_SHORT = {"all": "all", "development": "dev", "code_review": "review", "testing": "test"}
+
+
+def verdict(row: dict[str, Any]) -> str:
+    if row.get("p_value") is None or row.get("n_pairs", 0) == 0:
+        return "n/a"
+    if not row.get("significant"):
+        return "no diff"
+    return row.get("direction") or "none"
+
+
+def guardrail_words(g: dict[str, Any], baseline: str) -> str:
+    margin = fmt_metric(g["metric"], g["margin"])
+    p = fmt_p(g.get("p_value"))
+    if g.get("non_inferior"):
+        return (f"✓ {g['variant']} on {g['metric']}: non-inferior to {baseline} "
+                f"(no worse by more than {margin}; one-sided p={p}).")
+    return (f"✗ {g['variant']} on {g['metric']}: not shown non-inferior to {baseline} "
+            f"within {margin} (one-sided p={p}).")
+
+
+class SignificanceScreen(ReportScreen):
+    TITLE = "Significance"
+    BINDINGS = [
+        Binding("x", "next_context", "Context", id="significance.context"),
+        Binding("r", "refresh", "Refresh", id="significance.refresh", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ctx_filter = "all"
+        self._rows: list[dict[str, Any]] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="sig-head", classes="section")
+        table = DataTable(id="comparisons", cursor_type="row", zebra_stripes=True)
+        for label, key in (("Variant", "variant"), ("Metric", "metric"), ("Diff", "diff"),
+                           ("95% CI", "ci"), ("p", "p"), ("p adj", "padj"), ("Effect", "effect"),
+                           ("Verdict", "verdict")):
+            table.add_column(label, key=key)
+        yield table
+        yield PlotView(id="forest")
+        with VerticalScroll(id="decision"):
+            yield Static("", id="decision-text")
+        yield Footer()
+
+    def show_empty(self, text: str) -> None:
+        self.query_one("#sig-head", Static).update(text)
+        self.query_one("#comparisons", DataTable).clear()
+        self.query_one("#decision-text", Static).update("")
+        self.query_one("#forest", PlotView).plot(lambda w, h: "")
+
+    def show_report(self, detail: browse.RunDetail, report: dict[str, Any]) -> None:
+        contexts = sorted({r["context"] for r in report["comparisons"]}, key=lambda c: (c != "all", c))
+        if self._ctx_filter not in contexts:
+            self._ctx_filter = contexts[0] if contexts else "all"
+        self._fill_table()
+        self._decision(detail, report)
+
+    def _fill_table(self) -> None:
+        detail, report = self.detail, self.report
+        if report is None or detail is None:
+            return
+        alpha = report.get("alpha", 0.05)
+        self.query_one("#sig-head", Static).update(
+            f"Run {detail.summary.id} {detail.summary.name}: context {self._ctx_filter}, "
+            f"alpha {alpha:g}, {report.get('correction', 'holm')}-adjusted  (x: context)"
+        )
+        self._rows = [r for r in report["comparisons"] if r["context"] == self._ctx_filter]
+        table = self.query_one("#comparisons", DataTable)
+        table.clear()
+        for i, r in enumerate(self._rows):
+            metric = r["metric"]
+            style = direction_style(self.app, r.get("direction", "none"), bool(r.get("significant")))
+            effect = r.get("effect_size") or {}
+            eff = f"{effect.get('name', '')} {effect['value']:.2f}" if effect.get("value") is not None else "–"
+            table.add_row(
+                r["variant"], metric,
+                Text(fmt_metric(metric, r.get("diff"), signed=True), style=style),
+                f"{fmt_metric(metric, r.get('ci_low'), signed=True)} … {fmt_metric(metric, r.get('ci_high'), signed=True)}",
+                fmt_p(r.get("p_value")), fmt_p(r.get("p_adjusted")), eff,
+                Text(verdict(r), style=style),
+                key=str(i),
+            )
+        self._forest(self._rows[0]["metric"] if self._rows else None)
+
+    def _forest(self, metric: str | None) -> None:
+        rows = [r for r in self._rows if r["metric"] == metric]
+        scale = 100.0 if metric in ("pass_rate", "context_utilization") else 1.0
+        data = [(f"{r['variant']}", (r.get("diff") or 0) * scale, (r.get("ci_low") or 0) * scale,
+                 (r.get("ci_high") or 0) * scale)
+                for r in rows if r.get("ci_low") is not None and r.get("ci_high") is not None]
+        unit = " (points)" if scale == 100 else ""
+        title = f"{metric}{unit}: difference vs baseline with 95% CI" if metric else ""
+        self.query_one("#forest", PlotView).plot(
+            lambda w, h: title + "\n" + forest_plot(data, w, h - 1) if metric else ""
+        )
+
+    def _decision(self, detail: browse.RunDetail, report: dict[str, Any]) -> None:
+        decision = report.get("decision") or {}
+        winner = decision.get("winner")
+        lines = [
+            (f"Decision: ship {winner}." if winner else f"Decision: no winner; keep {detail.baseline}.")
+            + f"  Primary metric: {decision.get('primary_metric', 'pass_rate')}."
+        ]
+        lines += [f"• {reason}" for reason in decision.get("reasons", [])]
+        guards = decision.get("guardrails") or []
+        if guards:
+            lines.append("Guardrails:")
+            lines += [f"  {guardrail_words(g, detail.baseline)}" for g in guards]
+        else:
+            lines.append("No guardrails were set.")
+        self.query_one("#decision-text", Static).update(Text("\n".join(lines)))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None and self._rows:
+            row = self._rows[int(event.row_key.value)]
+            self._forest(row["metric"])
+
+    def action_next_context(self) -> None:
+        if not self.report:
+            return
+        contexts = sorted({r["context"] for r in self.report["comparisons"]}, key=lambda c: (c != "all", c))
+        if contexts:
+            self._ctx_filter = contexts[(contexts.index(self._ctx_filter) + 1) % len(contexts)]
+            self._fill_table()

@@ -1,0 +1,108 @@
+"""Trends: one configuration's metrics across its runs, as sparklines and a line chart."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tamma_tui.services import browse
+
+from ..format import fmt_metric, sparkline
+from ..widgets.plots import PlotView, line_chart
+from .base import TammaScreen
+
+
+class TrendsScreen(TammaScreen):
+    TITLE = "Trends"
+    BINDINGS = [Binding("r", "refresh", "Refresh", id="trends.refresh")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._points: list[browse.TrendPoint] = []
+        self._metric = "pass_rate"
+        self._shown_agent: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            agents = DataTable(id="trend-agents", cursor_type="row")
+            agents.add_column("Configuration", key="agent")
+            yield agents
+            with Vertical():
+                yield Static("", id="trend-head", classes="section")
+                metrics = DataTable(id="trend-metrics", cursor_type="row")
+                metrics.add_column("Metric", key="metric")
+                metrics.add_column("Over time", key="spark")
+                metrics.add_column("First", key="first")
+                metrics.add_column("Last", key="last")
+                yield metrics
+                yield PlotView(id="trend-chart")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_refresh()
+
+    def on_screen_resume(self) -> None:
+        if self.app.agent_id and self.app.agent_id != self._shown_agent:
+            self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self.background(browse.list_configs, self.engine, name="load configs", on_done=self._show_agents)
+
+    def _show_agents(self, configs: list[browse.ConfigSummary]) -> None:
+        table = self.query_one("#trend-agents", DataTable)
+        table.clear()
+        for cfg in configs:
+            table.add_row(cfg.agent_id, key=cfg.agent_id)
+        if not configs:
+            self.query_one("#trend-head", Static).update("No configurations stored yet.")
+            return
+        wanted = self.app.agent_id if self.app.agent_id in {c.agent_id for c in configs} else configs[0].agent_id
+        table.move_cursor(row=table.get_row_index(wanted))
+        self._load(wanted)
+
+    def _load(self, agent_id: str) -> None:
+        self._shown_agent = agent_id
+        self.app.agent_id = agent_id
+        self.background(browse.config_trend, self.engine, agent_id, name="load trend", on_done=self._show)
+
+    def _show(self, points: list[browse.TrendPoint]) -> None:
+        self._points = points
+        runs = sorted({p.run_id for p in points})
+        self.query_one("#trend-head", Static).update(
+            f"{self._shown_agent}: {len(runs)} run(s), {len(points)} arm result(s)"
+        )
+        table = self.query_one("#trend-metrics", DataTable)
+        table.clear()
+        for metric in browse.TREND_METRICS:
+            values = [p.metrics.get(metric) for p in points]
+            finite = [v for v in values if v is not None]
+            if not finite:
+                continue
+            table.add_row(metric, sparkline(values), fmt_metric(metric, finite[0]),
+                          fmt_metric(metric, finite[-1]), key=metric)
+        if table.row_count:
+            keys = [str(k.value) for k in table.rows]
+            table.move_cursor(row=keys.index(self._metric) if self._metric in keys else 0)
+        self._chart()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "trend-agents" and event.row_key.value != self._shown_agent:
+            self._load(event.row_key.value)
+        elif event.data_table.id == "trend-metrics" and event.row_key.value != self._metric:
+            self._metric = event.row_key.value
+            self._chart()
+
+    def _chart(self) -> None:
+        points, metric = self._points, self._metric
+        runs = sorted({p.run_id for p in points}, key=lambda r: [p.run_id for p in points].index(r))
+        labels = [f"#{r}" for r in runs]
+        series: dict[str, list[float | None]] = {}
+        for p in points:
+            series.setdefault(p.arm, [None] * len(runs))[runs.index(p.run_id)] = p.metrics.get(metric)
+        arms = ", ".join(f"{m} {a}" for m, a in zip("●◆▲■✚", sorted(series)))
+        self.query_one("#trend-chart", PlotView).plot(
+            lambda w, h: f"{metric} by run ({arms})\n" + line_chart(labels, series, w, h - 1)
+        )

@@ -1,0 +1,1 @@
+"""Widgets: they receive plain view-models and post intent messages; none touch the DB."""

@@ -1,0 +1,197 @@
+"""Pilot tests: each screen driven by keys on a temp database."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable
+
+from tui_helpers import settle, static_text, table_column
+
+SIZE = (80, 24)
+
+
+async def test_home_lists_runs_with_status_and_decision(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        runs = app.screen.query_one("#runs", DataTable)
+        assert table_column(runs, "id") == ["3", "2", "1"]
+        assert table_column(runs, "status") == ["cancelled", "completed", "completed"]
+        decisions = dict(zip(table_column(runs, "id"), table_column(runs, "decision")))
+        assert decisions["1"] == "winner: terse"
+        configs = app.screen.query_one("#configs", DataTable)
+        assert table_column(configs, "agent") == ["tamma-dev", "tamma-terse"]
+        assert table_column(configs, "versions") == ["2", "1"]
+
+
+async def test_home_enter_opens_the_highlighted_run(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "enter")  # run 2
+        await settle(pilot)
+        assert app.current_mode == "run"
+        assert app.run_id == 2
+        trials = app.screen.query_one("#trials")
+        assert trials.row_count == 72
+        assert "Run 2 terse-vs-baseline-2 · completed" in static_text(app.screen.query_one("#run-head"))
+        # The error row carries its kind, and the errors line counts it.
+        assert any(trials.row(i)[9] == "timeout" for i in range(trials.row_count))
+        assert "timeout 1" in static_text(app.screen.query_one("#run-errors"))
+
+
+async def test_run_table_moves_by_keys_and_opens_answers(app_factory):
+    app = app_factory(start_mode="run", run_id=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        trials = app.screen.query_one("#trials")
+        trials.focus()
+        await pilot.press("down", "down", "end")
+        assert trials.cursor_row == 71
+        await pilot.press("home", "pagedown")
+        assert 0 < trials.cursor_row < 71
+        await pilot.press("home", "enter")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "AnswersScreen"
+        left = static_text(app.screen.query_one("#answer-left-text"))
+        assert "baseline answer to dev-000" in left
+        await pilot.press("escape")
+        assert app.current_mode == "run"
+
+
+async def test_configs_show_history_yaml_and_diff(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        screen = app.screen
+        versions = screen.query_one("#versions", DataTable)
+        assert table_column(versions, "version") == ["1", "2"]
+        assert "systemPrompt: Be careful and brief." in static_text(screen.query_one("#config-text"))
+        versions.focus()
+        await pilot.press("d")  # newest against the one before it
+        diff = static_text(screen.query_one("#config-text"))
+        assert "-systemPrompt: Be careful." in diff
+        assert "+systemPrompt: Be careful and brief." in diff
+        # Mark v2, move to v1, diff: still old -> new.
+        await pilot.press("m", "up", "d")
+        assert "+version: 2" in static_text(screen.query_one("#config-text"))
+
+
+async def test_trends_show_sparklines_and_a_chart(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("7")
+        await settle(pilot)
+        metrics = app.screen.query_one("#trend-metrics", DataTable)
+        assert "pass_rate" in table_column(metrics, "metric")
+        sparks = dict(zip(table_column(metrics, "metric"), table_column(metrics, "spark")))
+        assert len(sparks["pass_rate"]) == 3  # three runs used tamma-dev
+        chart = static_text(app.screen.query_one("#trend-chart"))
+        assert "pass_rate by run" in chart and "#3" in chart
+        metrics.focus()
+        await pilot.press("down")
+        await pilot.pause()
+        assert "score by run" in static_text(app.screen.query_one("#trend-chart"))
+
+
+async def test_compare_matrix_and_discordant_answers(app_factory):
+    app = app_factory(start_mode="compare", run_id=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        matrix = app.screen.query_one("#matrix", DataTable)
+        assert "pass_rate:terse" in [k.value for k in matrix.rows]
+        cell = str(matrix.get_cell("pass_rate:terse", "all"))
+        assert "(+" in cell  # the difference to the baseline is shown
+        discordant = app.screen.query_one("#discordant", DataTable)
+        assert discordant.row_count > 0
+        discordant.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        left = static_text(app.screen.query_one("#answer-left-text"))
+        right = static_text(app.screen.query_one("#answer-right-text"))
+        assert left.startswith("baseline: FAIL") and "tests_passed" in left
+        assert right.startswith("terse: PASS") and "Grader details" in right
+
+
+async def test_significance_table_plot_and_decision(app_factory):
+    app = app_factory(start_mode="significance", run_id=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#comparisons", DataTable)
+        assert table_column(table, "metric")[0] == "pass_rate"
+        assert table_column(table, "verdict")[0] == "better"
+        decision = static_text(app.screen.query_one("#decision-text"))
+        assert "Decision: ship terse." in decision
+        assert "✓ terse on cost_usd: non-inferior" in decision
+        assert "terse┤" in static_text(app.screen.query_one("#forest"))
+        await pilot.press("x")  # next context
+        assert "context code_review" in static_text(app.screen.query_one("#sig-head"))
+
+
+async def test_help_lists_bindings_with_ids(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        table = app.screen.query_one("#help-table", DataTable)
+        ids = [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
+        assert {"go.home", "go.significance", "home.refresh", "app.help"} <= set(ids)
+        await pilot.press("escape")
+        assert app.current_mode == "home" and type(app.screen).__name__ == "HomeScreen"
+
+
+async def test_keymap_remaps_a_binding(app_factory):
+    app = app_factory(keymap={"go.configs": "c", "go.trends": "ctrl+t"})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")  # the old key no longer navigates
+        assert app.current_mode == "home"
+        await pilot.press("c")
+        assert app.current_mode == "configs"
+        await pilot.press("ctrl+t")
+        assert app.current_mode == "trends"
+
+
+async def test_command_palette_jumps_to_a_run(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Significance of run 1")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.current_mode == "significance"
+        assert app.run_id == 1
+
+
+async def test_command_palette_switches_theme(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.theme == "tamma-dark"
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Theme: light")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.theme == "tamma-light"
+
+
+async def test_worker_errors_are_notified_and_the_app_survives(app_factory):
+    def broken_report(engine, run_id, **options):
+        raise RuntimeError("report exploded")
+
+    app = app_factory(start_mode="significance", run_id=1, services={"report_for_run": broken_report})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        assert any("report exploded" in m for m in messages)
+        await pilot.press("1")
+        await settle(pilot)
+        assert app.current_mode == "home" and app.is_running
