@@ -38,9 +38,21 @@ def pass_rate_mde(n_tasks: int, trials: int, *, baseline_rate: float = ASSUMED_B
     return repeated_trials_mde(baseline_rate, n_tasks, trials, alpha=alpha, power=power)
 
 
-def power_line(n_tasks: int, trials: int, baseline_rate: float = ASSUMED_BASELINE_RATE,
-               alpha: float = 0.05, power: float = 0.8) -> str:
-    """"with 72 tasks x 3 trials you can detect a 9-point change in pass rate at 80% power"."""
+def power_line(n_tasks: int, trials: int | None = None, baseline_rate: float = ASSUMED_BASELINE_RATE,
+               alpha: float = 0.05, power: float = 0.8, *, spec: ExperimentSpec | None = None) -> str:
+    """"with 72 tasks x 3 trials you can detect a 9-point change in pass rate at 80% power".
+
+    Given an experiment `spec`, its trials, alpha and power are used, and the line becomes
+    the underpowered warning of `check_power` when the spec's stated MDE is out of reach.
+    """
+    if spec is not None:
+        warning = check_power(spec, n_tasks)
+        if warning:
+            return warning
+        trials, alpha, power = spec.trials, spec.analysis.alpha, spec.analysis.power
+    trials = trials or 1
+    if n_tasks < 2:
+        return f"with {n_tasks} task{'s' if n_tasks != 1 else ''} no change is detectable"
     mde = pass_rate_mde(n_tasks, trials, baseline_rate=baseline_rate, alpha=alpha, power=power)
     head = f"with {n_tasks} tasks x {trials} trial{'s' if trials != 1 else ''}"
     if math.isnan(mde):

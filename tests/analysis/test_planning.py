@@ -54,3 +54,14 @@ def test_check_power_one_trial_uses_mcnemar_and_other_metrics_use_d_z():
     score_needed = paired_means_sample_size(0.3)
     warning = check_power(_spec(mde=0.3, primary_metric="score"), 20)
     assert f"{score_needed} are needed" in warning and "d_z = 0.3 on score" in warning
+
+
+def test_power_line_from_a_spec_uses_its_plan_and_warns_when_short():
+    spec = _spec(mde=0.1, trials=2, alpha=0.01, power=0.9)
+    needed = repeated_trials_sample_size(0.6, 0.1, 2, alpha=0.01, power=0.9)
+    assert power_line(spec=spec, n_tasks=needed - 1).startswith("underpowered:")
+    line = power_line(spec=spec, n_tasks=needed)
+    mde = repeated_trials_mde(0.6, needed, 2, alpha=0.01, power=0.9)
+    assert line.startswith(f"with {needed} tasks x 2 trials you can detect")
+    assert line.endswith(f" {mde * 100:.0f}-point change in pass rate at 90% power")
+    assert power_line(spec=_spec(), n_tasks=1) == "with 1 task no change is detectable"
