@@ -613,8 +613,10 @@ class Runner:
         plan = self.plan
         block = self.settings.block_tasks
         if block is None or self.deps.look is None or plan.sessions:
-            units: list[TrialKey | SessionPlan] = [k for k in plan.trials if k in todo]
-            units += [s for s in plan.sessions if any(k in todo for k in s.turns)]
+            # Sessions first: they are the long poles (turns run one after another), and
+            # the isolated trials fill the other workers meanwhile.
+            units: list[TrialKey | SessionPlan] = [s for s in plan.sessions if any(k in todo for k in s.turns)]
+            units += [k for k in plan.trials if k in todo]
             await self._execute(units, todo, states, pool, writer)
             return
         # Sequential monitoring: one block of tasks at a time, a look after each.
