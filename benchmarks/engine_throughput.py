@@ -106,6 +106,57 @@ def engine_worker(exp: str, db: str) -> None:
     }))
 
 
+def null_worker(n: int, concurrency: int, db: str) -> None:
+    """The engine alone: an in-process agent that waits 50 ms and answers, real grading and
+    real batched DB writes; no HTTP. Shows what the engine itself costs per trial."""
+    import asyncio
+    import resource
+
+    from sqlmodel import Session
+
+    from tamma_tui.config.loader import ArmSpec, LoadedExperiment
+    from tamma_tui.config.models import AgentConfig, ExperimentSpec
+    from tamma_tui.engine.plan import build_plan
+    from tamma_tui.engine.runner import EngineDeps, EngineSettings, run_plan
+    from tamma_tui.providers.base import Completion
+    from tamma_tui.store import repo
+    from tamma_tui.store.db import open_database
+    from tamma_tui.suites.graders import grade
+    from tamma_tui.suites.model import Suite, Task
+
+    class NullAgent:
+        async def complete(self, request):
+            await asyncio.sleep(LATENCY_MS / 1000)
+            return Completion(text=str(int(request.task_id[6:]) + 1), prompt_tokens=20,
+                              completion_tokens=2, latency_s=LATENCY_MS / 1000, ttft_s=0.01, finish_reason="stop")
+
+        async def aclose(self):
+            pass
+
+    tasks = tuple(Task(id=f"bench-{i:05d}", context=CONTEXTS[i % 3], prompt=f"What is {i} plus one?",
+                       grader={"kind": "match", "expected": str(i + 1), "mode": "exact"}) for i in range(n))
+    config = AgentConfig(agentId="null", provider="simulated", model="null")
+    spec = ExperimentSpec(name="null", baseline="-", concurrency=concurrency)
+    loaded = LoadedExperiment(spec=spec, path=Path(db), arms=[ArmSpec("baseline", config, True, "-")])
+    plan = build_plan(loaded, Suite(id="bench", tasks=tasks))
+    engine = open_database(db)
+    with Session(engine) as session:
+        run_id = repo.create_run(session, name="null", arms=[("baseline", True, None)])
+        session.commit()
+    agent = NullAgent()
+    deps = EngineDeps(make_provider=lambda c, k: agent, grade=grade, render_prompt=lambda t, k: t.prompt,
+                      insert_rows=lambda rows: repo.insert_trials(engine, rows), on_event=lambda e: None)
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    result = asyncio.run(run_plan(plan, EngineSettings(run_id=run_id, concurrency=concurrency), deps))
+    wall = time.perf_counter() - t0
+    print(json.dumps({
+        "status": result.status, "done": result.done, "errors": result.errors, "wall_s": wall,
+        "trials_wall_s": wall, "cpu_s": time.process_time() - cpu0,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+
+
 def process_cpu_s(pid: int) -> float:
     """User + system CPU seconds of a live process (Linux /proc; NaN elsewhere)."""
     try:
@@ -137,20 +188,38 @@ def measure(n: int, concurrency: int, workdir: Path, stream: bool) -> dict:
     return figures
 
 
+def measure_null(n: int, concurrency: int, workdir: Path) -> dict:
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, __file__, "--null-worker", str(n), str(concurrency),
+                          str(workdir / "null.db")], capture_output=True, text=True, check=True)
+    figures = json.loads(res.stdout.strip().splitlines()[-1])
+    figures.update(n=n, concurrency=concurrency, process_wall_s=time.perf_counter() - t0,
+                   server_cpu_s=float("nan"), ideal_s=n / concurrency * LATENCY_MS / 1000)
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only the first configuration")
     parser.add_argument("--no-stream", action="store_true", help="non-streaming requests")
     parser.add_argument("--worker", nargs=2, metavar=("EXP", "DB"), help=argparse.SUPPRESS)
+    parser.add_argument("--null-worker", nargs=3, metavar=("N", "CONC", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         engine_worker(*args.worker)
+        return 0
+    if args.null_worker:
+        null_worker(int(args.null_worker[0]), int(args.null_worker[1]), args.null_worker[2])
         return 0
     stream = not args.no_stream
     rows = []
     for n, conc in CONFIGS[:1] if args.quick else CONFIGS:
         with tempfile.TemporaryDirectory(prefix="tamma-bench-") as tmp:
             rows.append(measure(n, conc, Path(tmp), stream))
+    null_rows = []
+    for n, conc in CONFIGS[:1] if args.quick else CONFIGS:
+        with tempfile.TemporaryDirectory(prefix="tamma-bench-") as tmp:
+            null_rows.append(measure_null(n, conc, Path(tmp)))
     print(f"Engine throughput (sim-server in its own process, {LATENCY_MS} ms per request, "
           f"{'streaming' if stream else 'non-streaming'}, {os.cpu_count()} cores)\n")
     print("| N | concurrency | ideal s | trials wall s | x ideal | run wall s | process wall s "
@@ -161,6 +230,12 @@ def main() -> int:
               f"| {r['trials_wall_s'] / r['ideal_s']:.2f} | {r['wall_s']:.2f} | {r['process_wall_s']:.2f} "
               f"| {r['n'] / r['trials_wall_s']:.0f} | {r['cpu_s'] * 1000 / r['n']:.3f} "
               f"| {r['server_cpu_s'] * 1000 / r['n']:.3f} | {r['rss_mb']:.0f} | {r['errors']} |")
+    print("\nThe engine alone (in-process agent that waits 50 ms, no HTTP; real grading and DB writes):\n")
+    print("| N | concurrency | ideal s | wall s | x ideal | engine CPU ms/trial | peak RSS MB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for r in null_rows:
+        print(f"| {r['n']} | {r['concurrency']} | {r['ideal_s']:.2f} | {r['wall_s']:.2f} "
+              f"| {r['wall_s'] / r['ideal_s']:.2f} | {r['cpu_s'] * 1000 / r['n']:.3f} | {r['rss_mb']:.0f} |")
     print("\nTargets: run wall <= 1.25 x ideal + start-up; <= 0.5 ms CPU per trial; <= 300 MB RSS. "
           "`trials wall` runs from the first to the last engine event (every trial and the last "
           "flush); `run wall` adds loading and checking the experiment and creating the run; "
