@@ -172,12 +172,14 @@ class SimService:
             await asyncio.sleep(self.latency_ms / 1000.0)
             yield b"".join(p for p, _ in pieces)
             return
-        await asyncio.sleep(plan.ttft_s)
-        first = True
+        # A piece leaves when its last token is generated: the first token at ttft, each
+        # further one per_token_s later, so the whole stream takes the plan's total_s.
+        delay = plan.ttft_s - plan.per_token_s
         for data, tokens in pieces:
-            if not first and tokens and plan.per_token_s > 0:
-                await asyncio.sleep(plan.per_token_s * tokens)
-            first = False
+            delay += plan.per_token_s * tokens
+            if delay > 0:
+                await asyncio.sleep(delay)
+                delay = 0.0
             yield data
 
 
