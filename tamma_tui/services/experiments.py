@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from sqlalchemy.engine import Engine
+
 from tamma_tui.config.errors import BadInput
 from tamma_tui.config.loader import LoadedExperiment, load_experiment
 from tamma_tui.engine.events import Event
@@ -217,6 +219,8 @@ def run_experiment(
 ) -> RunOutcome:
     """Run (or resume) an experiment to the end, synchronously; safe in a worker thread.
 
+    ``db`` is a path, an SQLAlchemy URL, an open Engine, or None (the default database).
+
     ``on_event`` receives the engine's events in this thread. Setting ``cancel`` stops the
     run: in-flight trials are dropped, finished ones are kept, the status is ``cancelled``.
     """
@@ -229,7 +233,7 @@ def run_experiment(
 
     if concurrency is not None and concurrency < 1:
         raise BadInput(f"must be at least 1, got {concurrency}", field="--concurrency")
-    engine = open_database(db)
+    engine = db if isinstance(db, Engine) else open_database(db)
     if resume is not None:
         run = repo.get_run(engine, resume)
         if run.kind not in ("experiment", "aa"):

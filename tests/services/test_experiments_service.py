@@ -37,7 +37,7 @@ def count(db, table):
 
 def test_run_row_records_the_plan_and_the_sandbox(tmp_path, sim):
     exp = write_sim_experiment(tmp_path, sim.base_url, trials=2)
-    out = run_experiment(exp, db=tmp_path / "t.db")
+    out = run_experiment(exp, db=open_database(tmp_path / "t.db"))  # an open Engine works too
     run = repo.get_run(open_database(tmp_path / "t.db"), out.run_id)
     assert run.total_trials == out.total == 36 and run.trials_per_task == 2 and run.seed == 11
     assert run.isolation == isolation_level() and run.contexts == "development,code_review,testing"
