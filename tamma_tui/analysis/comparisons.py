@@ -54,6 +54,13 @@ def compare(
         "test": test,
     }
     extra: dict[str, Any] = {}
+    if n == 0:  # nothing paired: no test, and no p-value in the correction family
+        row.update(ci_low=None, ci_high=None, statistic=None, p_value=None,
+                   effect_size={"name": "risk_difference" if metric == "pass_rate" else "cohens_dz",
+                                "value": None}, effect_sizes={})
+        if robustness:
+            row["robustness"] = {"wilcoxon": {"statistic": None, "p_value": None}}
+        return row
     if test == "mcnemar_exact":
         xb, yb = x >= 0.5, y >= 0.5
         b = int(np.sum(xb & ~yb))

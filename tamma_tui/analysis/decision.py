@@ -55,7 +55,7 @@ def decide(
             failed = [g for g in guardrails if g["variant"] == name and not g["non_inferior"]]
             if failed:
                 parts = ", ".join(
-                    f"{g['metric']} (margin {format_value(g['metric'], g['margin'])}, "
+                    f"{g['metric']} (margin {format_value(g['metric'], g['margin'], signed=True).lstrip('+')}, "
                     f"one-sided p={_p(g['p_value'])})" for g in failed)
                 reasons.append(f"{said}: significantly better, but not shown non-inferior on "
                                f"guardrail {parts}; it cannot win.")

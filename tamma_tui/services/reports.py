@@ -134,7 +134,8 @@ def _comparison_cells(row: dict[str, Any]) -> list[str]:
 
 
 def _guardrail_cells(g: dict[str, Any]) -> list[str]:
-    return [g["variant"], g["metric"], format_value(g["metric"], g["margin"]),
+    margin = format_value(g["metric"], g["margin"], signed=True).lstrip("+")  # a difference
+    return [g["variant"], g["metric"], margin,
             "yes" if g["non_inferior"] else "no", _p(g["p_value"])]
 
 
@@ -244,7 +245,8 @@ def render_rich(report: dict[str, Any]):
                                 "BCa bootstrap over tasks)", title_justify="left", box=box.SIMPLE_HEAD,
                           pad_edge=False)
                 for h in robust_cols:
-                    t.add_column(h, justify="left" if h in ("context", "metric", "test") else "right")
+                    t.add_column(h, justify="left" if h in ("context", "metric", "test") else "right",
+                                 overflow="fold")
                 robustness_tables[r["variant"]] = t
             robustness_tables[r["variant"]].add_row(*(cells[c] for c in robust_cols))
 
