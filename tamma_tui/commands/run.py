@@ -43,8 +43,15 @@ def run_with_progress(args: argparse.Namespace, experiment: str, **options) -> "
 
     display = ProgressDisplay(json_mode=getattr(args, "json", False))
     cancel = threading.Event()
-    with interrupt_to_cancel(cancel):
-        outcome = run_experiment(experiment, db=args.db, on_event=display, cancel=cancel, **options)
+    try:
+        with interrupt_to_cancel(cancel):
+            outcome = run_experiment(experiment, db=args.db, on_event=display, cancel=cancel, **options)
+    except KeyboardInterrupt:
+        # A second Ctrl-C: the engine still wrote what had finished; say how to go on.
+        if display.started is not None:
+            extra = f" --max-tasks {options['max_tasks']}" if options.get("max_tasks") else ""
+            sys.stderr.write(f"resume with: tamma-bench run {experiment} --resume {display.started.run_id}{extra}\n")
+        raise
     display.summary(outcome)
     if outcome.status == "cancelled":
         hint = outcome.resume_command(experiment, options.get("max_tasks"))
