@@ -214,6 +214,12 @@ class RunScreen(TammaScreen):
     def _ended(self) -> None:
         self._flush()
         self._live = False
+        if self._shown_run is not None:  # what resume needs: the run as stored
+            self.background(browse.run_detail, self.engine, self._shown_run, name="run detail",
+                            on_done=self._set_detail)
+
+    def _set_detail(self, detail: browse.RunDetail) -> None:
+        self._detail = detail
 
     def _flush(self) -> None:
         if not self._events:
@@ -274,8 +280,9 @@ class RunScreen(TammaScreen):
         self._show_errors(p.errors_by_kind)
 
     def _show_finished(self, f: RunFinished) -> None:
+        name = self._started.name if self._started else ""
         self.query_one("#run-head", Static).update(
-            f"Run {f.run_id} · {f.status} · {f.done}/{f.total} trials · {f.errors} error(s) · "
+            f"Run {f.run_id} {name} · {f.status} · {f.done}/{f.total} trials · {f.errors} error(s) · "
             f"cost ${f.cost_usd:.4f} · {f.elapsed_s:.1f}s\n"
             + ("6 shows its significance, 5 compares the arms."
                if f.status not in RESUMABLE else "R resumes it.")
