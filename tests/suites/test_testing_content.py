@@ -1,0 +1,87 @@
+"""The built-in testing-context tasks: shape, and every answer grades as labelled."""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tamma_tui.suites.graders import grade
+from tamma_tui.suites.graders.extract import extract_python
+from tamma_tui.suites.loaders import load_folder_suite
+
+TESTING_DIR = (Path(__file__).resolve().parents[2] / "tamma_tui" / "suites" / "builtin"
+               / "tamma-core" / "testing")
+
+
+def _testing_tasks():
+    try:  # prefer the registry once tamma-core is a registered built-in suite
+        from tamma_tui.suites.registry import builtin_ids, load_suite
+
+        if "tamma-core" in builtin_ids():
+            return load_suite("tamma-core").by_context("testing")
+    except ImportError:
+        pass
+    return list(load_folder_suite(TESTING_DIR).tasks)
+
+
+TASKS = _testing_tasks()
+IDS = [t.id for t in TASKS]
+
+
+@pytest.fixture(scope="module")
+def grades():
+    """Every answer of every task graded once, in parallel like the engine does."""
+    jobs = [(t, a) for t in TASKS for a in t.answers]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        results = list(pool.map(lambda job: grade(job[0], job[1].text), jobs))
+    return {(t.id, a.label): g for (t, a), g in zip(jobs, results)}
+
+
+def test_counts_and_difficulty_spread():
+    assert len(TASKS) >= 24
+    by_level = {lvl: sum(t.difficulty == lvl for t in TASKS) for lvl in ("easy", "medium", "hard")}
+    assert all(n >= 8 for n in by_level.values()), by_level
+    assert len(set(IDS)) == len(IDS)
+
+
+@pytest.mark.parametrize("task", TASKS, ids=IDS)
+def test_task_shape(task):
+    spec = task.grader
+    assert task.context == "testing" and spec["kind"] == "testing"
+    assert spec["kill_threshold"] == 0.75
+    lines = spec["reference"].strip().splitlines()
+    assert 20 <= len(lines) <= 80
+    assert spec["module"] in task.files  # the agent sees the module it must test
+    assert len(spec["mutants"]) >= 4
+    ast.parse(spec["reference"])
+    for name, source in spec["mutants"].items():
+        ast.parse(source)
+        changed = [line for line in difflib.ndiff(spec["reference"].splitlines(),
+                                                   source.splitlines())
+                   if line.startswith(("+ ", "- "))]
+        assert 1 <= len(changed) <= 8, f"{name}: a mutant is one small change"
+    labels = [a.label for a in task.answers]
+    assert labels[0] == "reference" and task.answers[0].correct
+    assert len(labels) >= 4 and not any(a.correct for a in task.answers[1:])
+    for answer in task.answers:
+        code, origin = extract_python(answer.text)
+        assert origin == "python block" and f"from {spec['module'][:-3]} import" in code
+
+
+@pytest.mark.parametrize("task", TASKS, ids=IDS)
+def test_answers_grade_as_labelled(task, grades):
+    ref = grades[(task.id, "reference")]
+    assert ref.passed and ref.score == 1.0, ref.details
+    assert ref.details["mutants_survived"] == []  # the reference kills every mutant
+    for answer in task.answers[1:]:
+        g = grades[(task.id, answer.label)]
+        assert not g.passed, (answer.label, g.details)
+        if answer.label == "fails_on_reference":
+            assert g.score == 0.0 and not g.details["reference_passed"]
+        else:
+            assert g.details["reference_passed"] and g.score < 0.75
