@@ -1,6 +1,7 @@
 """Time build_report (all metrics, all contexts, 3 arms) on synthetic trials.
 
     .venv/bin/python benchmarks/report_speed.py [--trials 100000 1000000] [--repeats 3]
+    .venv/bin/python benchmarks/report_speed.py --stored   # also end to end from SQLite
 
 The frame has the dtypes `store.queries.load_trials_frame` returns (categoricals for the
 strings, float64 numbers), 3 arms, 3 contexts and `--repeats` trials per task and arm,
@@ -52,6 +53,25 @@ def synthetic_trials(n_trials: int, *, repeats: int = 3, seed: int = 0) -> pd.Da
     })
 
 
+def store_frame(frame: pd.DataFrame, path: str) -> tuple[object, int]:
+    """Write the trials into a fresh SQLite store (the store's own insert path)."""
+    from sqlmodel import Session
+
+    from tamma_tui.store import repo
+    from tamma_tui.store.db import open_database
+
+    engine = open_database(path)
+    with Session(engine) as session:
+        run_id = repo.create_run(session, name="bench", status="completed",
+                                 arms=[(a, a == "baseline", None) for a in ARMS])
+        session.commit()
+    records = frame.astype({c: object for c in ("arm", "task_id", "context", "status")})
+    records = records.assign(run_id=run_id, passed=frame["passed"] > 0.5).to_dict("records")
+    for start in range(0, len(records), 50_000):
+        repo.insert_trials(engine, records[start : start + 50_000])
+    return engine, run_id
+
+
 def main() -> None:
     from tamma_tui.analysis.report import build_report
 
@@ -59,6 +79,8 @@ def main() -> None:
     parser.add_argument("--trials", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--runs", type=int, default=3, help="timed runs per size (best is kept)")
+    parser.add_argument("--stored", action="store_true",
+                        help="also time report_for_run (SQLite load + report) on a stored copy")
     args = parser.parse_args()
     arms = [{"name": a, "baseline": a == "baseline"} for a in ARMS]
     guard = [{"metric": "cost_usd", "margin": 0.0005}, {"metric": "latency_s", "margin": 0.5}]
@@ -73,6 +95,19 @@ def main() -> None:
         print(f"{len(frame):>9,} trials  {tasks:>7,} tasks  {len(report['comparisons'])} comparisons"
               f"  best {min(times):.2f} s  (runs: {', '.join(f'{t:.2f}' for t in times)})"
               f"  winner={report['decision']['winner']}")
+        if args.stored:
+            import tempfile
+            from pathlib import Path
+
+            from tamma_tui.services.reports import report_for_run
+
+            with tempfile.TemporaryDirectory() as tmp:
+                engine, run_id = store_frame(frame, str(Path(tmp) / "bench.db"))
+                start = time.perf_counter()
+                report_for_run(engine, run_id)
+                print(f"{'':>9}  stored in SQLite: report_for_run (load + report) "
+                      f"{time.perf_counter() - start:.2f} s")
+                engine.dispose()
 
 
 if __name__ == "__main__":
