@@ -8,6 +8,7 @@ import os
 import re
 import time
 from typing import Mapping
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -64,6 +65,59 @@ def make_client(
 
 def _proxy_configured() -> bool:
     return any(os.environ.get(v) for v in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"))
+
+
+def make_transport(
+    base_url: str,
+    max_connections: int,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncBaseTransport:
+    """The pooled transport for one provider's base_url.
+
+    Plain ``http://`` without a proxy (local model servers, the sim-server) gets the lean
+    keep-alive transport; everything else httpx's own (TLS, proxies from the environment).
+    """
+    if transport is not None:
+        return transport
+    parts = urlsplit(base_url)
+    proxy = _env_proxy(parts.scheme, parts.hostname or "")
+    if parts.scheme == "http" and proxy is None:
+        from .fast_http import FastHTTPTransport
+
+        return FastHTTPTransport(max_connections)
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    return httpx.AsyncHTTPTransport(limits=limits, proxy=proxy)
+
+
+def _env_proxy(scheme: str, host: str) -> str | None:
+    import urllib.request
+
+    proxies = urllib.request.getproxies()
+    url = proxies.get(scheme) or proxies.get("all")
+    if not url or (host and urllib.request.proxy_bypass(host)):
+        return None
+    return url
+
+
+def timeout_extension(timeout_s: float) -> dict[str, float]:
+    """httpx's per-request timeout extension: connect at most 10 s, the rest timeout_s."""
+    return {"connect": min(10.0, timeout_s), "read": timeout_s, "write": timeout_s, "pool": timeout_s}
+
+
+def decompress(body: bytes, encoding: str | None) -> bytes:
+    """We ask for identity encoding; undo gzip/deflate anyway if a server insists."""
+    if not encoding or encoding == "identity":
+        return body
+    import zlib
+
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompress(body, 16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        try:
+            return zlib.decompress(body)
+        except zlib.error:
+            return zlib.decompress(body, -zlib.MAX_WBITS)
+    raise ValueError(f"unsupported content-encoding {encoding!r}")
 
 
 def read_api_key(env_name: str | None) -> str | None:
