@@ -92,6 +92,10 @@ def build_report(
         primary_metric=primary_metric, alpha=alpha, correction=correction,
         context=decision_context, costs=_costs(summary, decision_context),
     )
+    if AA_ARM in names and baseline != AA_ARM:
+        decision["reasons"].insert(0, f"{AA_ARM} is {baseline} run again (A/A): it measures the noise "
+                                      "between identical configurations and is never a candidate; "
+                                      "see the noise band.")
     report: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id,
