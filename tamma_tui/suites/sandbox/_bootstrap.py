@@ -252,7 +252,13 @@ def _run_inline(argv):
     try:
         with open(path, "rb") as fh:
             source = fh.read()
-        exec(compile(source, path, "exec"), main_module.__dict__)
+        if path.endswith(".pyc"):  # precompiled by the host: skip compiling every run
+            import marshal
+
+            compiled = marshal.loads(source[16:])
+        else:
+            compiled = compile(source, path, "exec")
+        exec(compiled, main_module.__dict__)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if exc.code is not None and not isinstance(exc.code, int):
@@ -310,7 +316,7 @@ def main():
         except InterruptedError:
             continue
     code = os.waitstatus_to_exitcode(status)
-    sys.exit(128 - code if code < 0 else code)
+    os._exit(128 - code if code < 0 else code)  # nothing to flush; skip interpreter teardown
 
 
 if __name__ == "__main__":
