@@ -16,6 +16,13 @@ Conventions:
 - comparisons: paired by task on per-task means; tasks that have a value in only one of
   the two arms are left out and counted in ``n_unpaired``. One family for the
   multiple-comparison correction = every comparison row with a p-value.
+- guardrails: one-sided paired non-inferiority tests (`stats.noninferiority`) in the
+  decision's context at level alpha, uncorrected (each is a safety condition the winner
+  must meet, not a discovery).
+- decision: see `decision.decide`; the A/A arm ("baseline-aa") is never a candidate.
+- noise_band (A/A runs): per metric, the A/A difference and its interval; ``band`` is the
+  largest |difference| inside that interval, the size of change identical configurations
+  showed on this suite.
 """
 
 from __future__ import annotations
