@@ -156,8 +156,9 @@ class Runner:
         # Stop flags.
         self._stop_reason: str | None = None   # budget_exhausted | stopped_early | completed
         self.cancelled = False
-        self._event_error: str | None = None
+        self._note: str | None = None   # a problem worth reporting with the result
         self._earlier_answers: dict[TrialKey, str] = {}
+        self._flushed_cost = 0.0
 
     # -- events ---------------------------------------------------------------------------
 
@@ -167,8 +168,8 @@ class Runner:
         try:
             self.deps.on_event(event)
         except Exception as exc:  # a broken display must not break the run
-            if self._event_error is None:
-                self._event_error = f"event consumer failed: {type(exc).__name__}: {exc}"
+            if self._note is None:
+                self._note = f"event consumer failed: {type(exc).__name__}: {exc}"
 
     def _progress_event(self) -> RunProgress:
         elapsed = time.monotonic() - self._t0
@@ -578,7 +579,7 @@ class Runner:
             status = "completed"
         elapsed = time.monotonic() - self._t0
         self._emit(self._progress_event())
-        message = self._event_error or ""
+        message = self._note or ""
         result = EngineResult(
             status=status,
             done=self.already_done + self.ran,
@@ -606,8 +607,11 @@ class Runner:
 
     def _insert_and_report(self, rows: Sequence[dict[str, Any]]) -> None:
         self.deps.insert_rows(rows)
+        # The cost of what is on disk (not of trials still in memory), so a resume after a
+        # crash starts its budget from the trials that really were kept.
+        self._flushed_cost += sum(r["cost_usd"] for r in rows)
         if self.deps.on_flush is not None:
-            self.deps.on_flush(self.cost)
+            self.deps.on_flush(self.settings.prior_cost_usd + self._flushed_cost)
 
     async def _schedule(self, todo: set[TrialKey], states, pool, writer) -> None:
         plan = self.plan
@@ -631,10 +635,19 @@ class Runner:
             if self.cancelled or self._stop_reason is not None:
                 return
             await writer.flush()
-            verdict = await asyncio.to_thread(self.deps.look, n_done)
+            try:
+                verdict = await asyncio.to_thread(self.deps.look, n_done)
+            except Exception as exc:
+                # A failed interim analysis must not lose the run: finish it unmonitored.
+                self._note = f"sequential look failed ({type(exc).__name__}: {exc}); ran to the end"
+                seen = {t.id for t in plan.tasks[:n_done]}
+                rest = [k for k in plan.trials if k in todo and k.task_id not in seen]
+                await self._execute(rest, todo, states, pool, writer)
+                return
             if verdict != CONTINUE:
                 self._stop_reason = "completed" if verdict == STOP_MAX else "stopped_early"
                 return
+
 
 
 async def run_plan(

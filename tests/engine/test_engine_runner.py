@@ -228,3 +228,26 @@ async def test_budget_reached_by_the_last_trial_is_still_completed(experiment):
     settings = EngineSettings(run_id=1, budget_usd=120e-6 * 11.5)  # crossed by the 12th
     result = await run_plan(plan, settings, deps_for(ScriptedProvider(), rows))
     assert len(rows) == 12 and result.status == "completed"
+
+
+async def test_a_failing_monitor_does_not_lose_the_run(tmp_path):
+    exp = load_experiment(write_experiment(tmp_path))
+    plan = build_plan(exp, match_suite(2))
+
+    def look(n):
+        raise RuntimeError("analysis bug")
+
+    rows = []
+    result = await run_plan(plan, EngineSettings(run_id=1, block_tasks=2),
+                            deps_for(ScriptedProvider(), rows, look=look))
+    assert result.status == "completed" and len(rows) == plan.total
+    assert "sequential look failed" in result.message
+
+
+async def test_flushed_cost_is_reported_after_each_write(experiment):
+    plan = build_plan(experiment, match_suite(1))
+    rows, reported = [], []
+    settings = EngineSettings(run_id=1, prior_cost_usd=0.5, batch_size=5)
+    await run_plan(plan, settings, deps_for(ScriptedProvider(), rows, on_flush=reported.append))
+    assert reported and reported == sorted(reported)
+    assert reported[-1] == pytest.approx(0.5 + sum(r["cost_usd"] for r in rows))
