@@ -236,3 +236,18 @@ def test_requests_per_minute_limit_paces_the_run(tmp_path, sim):
     elapsed = time.monotonic() - t0
     assert out.done == 36 and out.errors == 0
     assert elapsed >= 0.8
+
+
+def test_same_seed_same_answers(tmp_path, sim):
+    # Seeds derive from (experiment seed, task, repeat): a rerun asks the same questions
+    # with the same sampling seeds, so the simulated agent answers the same way.
+    exp = write_sim_experiment(tmp_path, sim.base_url, trials=2)
+    a = run_experiment(exp, db=tmp_path / "a.db")
+    b = run_experiment(exp, db=tmp_path / "b.db")
+
+    def answers(db, run_id):
+        return {(r["arm"], r["task_id"], r["repeat"]): (r["response_hash"], r["passed"]) for r in stored(db, run_id)}
+
+    first, second = answers(tmp_path / "a.db", a.run_id), answers(tmp_path / "b.db", b.run_id)
+    assert first == second and len(first) == 36
+    assert len({h for h, _ in first.values()}) > 1
