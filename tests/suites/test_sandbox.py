@@ -208,3 +208,56 @@ def test_workspace_is_fresh_and_removed_afterwards():
 def test_files_may_not_escape_the_workspace():
     with pytest.raises(ValueError):
         sandbox.run_python("a.py", {"a.py": "", "../evil.py": "x"})
+
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_weak_mode_names_what_is_missing_and_still_runs():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.path.insert(0, sys.argv[1])\n"
+            "from tamma_tui.suites import sandbox\n"
+            "r = sandbox.run_python('a.py', {'a.py': 'print(6 * 7)'})\n"
+            "print(sandbox.isolation_level()); print(sandbox.isolation_note()); print(r.stdout.strip(), r.isolation)\n")
+    env = dict(os.environ, TAMMA_SANDBOX_WEAK="1")
+    out = subprocess.run([sys.executable, "-c", code, REPO], capture_output=True, text=True,
+                         env=env, timeout=60)
+    level, note, result = out.stdout.splitlines()
+    assert "no-network-isolation" in level and "no-filesystem-isolation" in level
+    assert note.startswith("sandbox weaker than full") and "network" in note
+    assert result == f"42 {level}"
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/usr/bin/setpriv")
+                    or not os.path.exists("/usr/bin/python3"),
+                    reason="needs root, setpriv and a system python3 to act as an ordinary user")
+def test_an_ordinary_user_gets_the_same_isolation():
+    """Not root: the sandbox enters a user namespace first; the same properties hold."""
+    import subprocess
+
+    victim = f"/tmp/tamma-nonroot-{secrets.token_hex(6)}"
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "from tamma_tui.suites import sandbox\n"
+        "payload = ('import os, socket\\n'\n"
+        "           'print([n for _, n in socket.if_nameindex()])\\n'\n"
+        "           'try:\\n    open(%r, \"w\"); print(\"WROTE\")\\nexcept OSError: print(\"DENIED\")\\n'\n"
+        "           'n = 0\\n'\n"
+        "           'try:\\n    while n < 200:\\n        if os.fork() == 0:\\n'\n"
+        "           '            import time; time.sleep(5); os._exit(0)\\n        n += 1\\n'\n"
+        "           'except OSError: print(\"REFUSED\", n)\\n')\n"
+        "r = sandbox.run_python('p.py', {'p.py': payload % sys.argv[2]},\n"
+        "                       limits=sandbox.Limits(processes=16, timeout_s=5))\n"
+        "print(sandbox.isolation_level()); print(r.stdout)\n")
+    out = subprocess.run(["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                          "/usr/bin/python3", "-c", script, REPO, victim],
+                         capture_output=True, text=True, timeout=60, cwd="/")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    if lines[0] != "full":
+        pytest.skip(f"unprivileged user namespaces not available: {lines[0]}")
+    assert lines[1] == "['lo']" and lines[2] == "DENIED"
+    assert lines[3].startswith("REFUSED") and int(lines[3].split()[1]) < 16
+    assert not os.path.exists(victim)
