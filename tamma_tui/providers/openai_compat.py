@@ -77,7 +77,6 @@ class OpenAICompatProvider:
         self._base_headers = [
             (b"Host", self._url.netloc),
             (b"User-Agent", _USER_AGENT.encode()),
-            (b"Accept", b"text/event-stream" if self._stream else b"application/json"),
             (b"Accept-Encoding", b"identity"),
             (b"Content-Type", b"application/json"),
         ]

@@ -170,3 +170,28 @@ def test_parse_retry_after(value, expected):
 def test_parse_retry_after_future_date():
     now = 1_700_000_000.0
     assert parse_retry_after(formatdate(now + 120, usegmt=True), now=now) == pytest.approx(120, abs=1)
+
+
+@pytest.mark.parametrize("stream", [True, False])
+@pytest.mark.parametrize(
+    "fault,kind",
+    [({"drop_rate": 1.0}, kinds.CONNECTION), ({"malformed_rate": 1.0}, kinds.BAD_RESPONSE),
+     ({"truncate_rate": 1.0}, kinds.BAD_RESPONSE), ({}, None)],
+)
+async def test_fixed_latency_mode_sends_whole_bodies_with_the_same_faults(fault, kind, stream, sim_server, sim_tasks):
+    if not stream and "truncate_rate" in fault:
+        kind = None  # truncation is a streaming fault only
+    async with provider_for("fast", sim_server, stream=stream, latency_ms=30, chunk_tokens=2, **fault) as p:
+        t0 = time.perf_counter()
+        try:
+            done = await p.complete(request_for(sim_tasks[0]))
+            got = None
+        except ProviderError as exc:
+            got = exc.kind
+        elapsed = time.perf_counter() - t0
+    assert got == kind
+    assert elapsed >= 0.03
+    if kind is None:
+        assert done.text in {a.text for a in sim_tasks[0].answers} and done.finish_reason == "stop"
+        if stream:
+            assert done.ttft_s >= 0.03

@@ -104,17 +104,19 @@ class SimService:
         if req.get("stream"):
             include_usage = bool((req.get("stream_options") or {}).get("include_usage"))
             pieces = self._sse_pieces(plan, model, cid, include_usage, fault)
-            return SimReply(
-                200, SSE_HEADERS, stream=self._timed(pieces, plan, fault), drop=fault == F.DROP
-            )
+            if self.latency_ms is not None:
+                # Fixed latency (benchmarks): the whole stream in one write with a length,
+                # which costs both ends the least CPU.
+                await asyncio.sleep(self.latency_ms / 1000.0)
+                return _whole(SSE_HEADERS, b"".join(p for p, _ in pieces), fault)
+            if fault == F.DROP:
+                pieces = pieces[: max(len(pieces) // 2, 1)]
+            return SimReply(200, SSE_HEADERS, stream=self._timed(pieces, plan), drop=fault == F.DROP)
         await asyncio.sleep(self._total_delay(plan))
         payload = _dumps(self._completion_json(plan, model, cid)).encode()
         if fault == F.MALFORMED:
             payload = payload[: len(payload) // 2]
-        elif fault == F.DROP:
-            return SimReply(200, JSON_HEADERS + [(b"content-length", str(len(payload)).encode())],
-                            payload[: len(payload) // 2], drop=True)
-        return SimReply(200, JSON_HEADERS, payload)
+        return _whole(JSON_HEADERS, payload, fault)
 
     # -- building blocks --------------------------------------------------------------
     def _total_delay(self, plan: ResponsePlan) -> float:
@@ -155,7 +157,7 @@ class SimService:
         if fault == F.MALFORMED:
             broken = pieces[len(pieces) // 2][0]
             pieces[len(pieces) // 2] = (broken[: len(broken) // 2] + b"\n\n", pieces[len(pieces) // 2][1])
-        if fault in (F.TRUNCATE, F.DROP):
+        if fault == F.TRUNCATE:
             return pieces[: max(len(pieces) // 2, 1)]
         finish = f'data: {head}"choices":[{{"index":0,"delta":{{}},"finish_reason":"{plan.finish_reason}"}}]}}\n\n'
         pieces.append((finish.encode(), 0))
@@ -164,14 +166,7 @@ class SimService:
         pieces.append((b"data: [DONE]\n\n", 0))
         return pieces
 
-    async def _timed(
-        self, pieces: list[tuple[bytes, int]], plan: ResponsePlan, fault: str | None
-    ) -> AsyncIterator[bytes]:
-        if self.latency_ms is not None:
-            # Fixed latency (benchmarks): one write, minimal CPU on both ends.
-            await asyncio.sleep(self.latency_ms / 1000.0)
-            yield b"".join(p for p, _ in pieces)
-            return
+    async def _timed(self, pieces: list[tuple[bytes, int]], plan: ResponsePlan) -> AsyncIterator[bytes]:
         # A piece leaves when its last token is generated: the first token at ttft, each
         # further one per_token_s later, so the whole stream takes the plan's total_s.
         delay = plan.ttft_s - plan.per_token_s
@@ -181,6 +176,14 @@ class SimService:
                 await asyncio.sleep(delay)
                 delay = 0.0
             yield data
+
+
+def _whole(headers: list[tuple[bytes, bytes]], payload: bytes, fault: str | None) -> SimReply:
+    """A complete body with its length; a drop sends half of it and closes."""
+    headers = headers + [(b"content-length", str(len(payload)).encode())]
+    if fault == F.DROP:
+        return SimReply(200, headers, payload[: len(payload) // 2], drop=True)
+    return SimReply(200, headers, payload)
 
 
 def _usage(plan: ResponsePlan) -> dict[str, int]:
