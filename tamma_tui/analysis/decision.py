@@ -18,8 +18,11 @@ def _same(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
-def _p(value: float | None) -> str:
-    return "n/a" if value is None else (f"{value:.3g}" if value >= 0.001 else "<0.001")
+def _p(label: str, value: float | None) -> str:
+    """'p=0.0123', 'p<0.001' or 'p n/a'."""
+    if value is None:
+        return f"{label} n/a"
+    return f"{label}={value:.3g}" if value >= 0.001 else f"{label}<0.001"
 
 
 def decide(
@@ -49,14 +52,14 @@ def decide(
         ci = (f"{format_value(primary_metric, row.get('ci_low'), signed=True)} to "
               f"{format_value(primary_metric, row.get('ci_high'), signed=True)}")
         said = (f"{name}: {primary_metric} {format_value(primary_metric, diff, signed=True)} vs "
-                f"{baseline} {where} (CI {ci}, {row['test']}, p={_p(row.get('p_value'))}, "
-                f"{correction}-adjusted p={_p(row.get('p_adjusted'))}, alpha={alpha:g})")
+                f"{baseline} {where} (CI {ci}, {row['test']}, {_p('p', row.get('p_value'))}, "
+                f"{_p(correction + '-adjusted p', row.get('p_adjusted'))}, alpha={alpha:g})")
         if row.get("direction") == "better":
             failed = [g for g in guardrails if g["variant"] == name and not g["non_inferior"]]
             if failed:
                 parts = ", ".join(
                     f"{g['metric']} (margin {format_value(g['metric'], g['margin'], signed=True).lstrip('+')}, "
-                    f"one-sided p={_p(g['p_value'])})" for g in failed)
+                    f"one-sided {_p('p', g['p_value'])})" for g in failed)
                 reasons.append(f"{said}: significantly better, but not shown non-inferior on "
                                f"guardrail {parts}; it cannot win.")
             else:
