@@ -112,6 +112,8 @@ def build_report(
         "summary": summary,
         "comparisons": comparisons,
         "decision": decision,
+        # Optional extras (schema_version 1 allows more keys): which way each metric is better.
+        "metrics": [{"name": m, "higher_is_better": higher_is_better(m)} for m in metrics],
     }
     if AA_ARM in names and baseline != AA_ARM:
         report["noise_band"] = _noise_band(comparisons, decision_context)

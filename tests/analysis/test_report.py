@@ -226,6 +226,7 @@ def test_json_schema_keys_and_types():
         assert 0 <= c["p_value"] <= c["p_adjusted"] <= 1
         boot = c["robustness"]["bootstrap"]
         assert boot["ci_low"] <= boot["ci_high"] and 0 <= c["robustness"]["wilcoxon"]["p_value"] <= 1
+    assert {m["name"]: m["higher_is_better"] for m in report["metrics"]}["latency_s"] is False
     d = report["decision"]
     assert set(d) >= {"winner", "primary_metric", "reasons", "guardrails"}
     assert all(isinstance(r, str) and r for r in d["reasons"])
