@@ -6,10 +6,13 @@ import os
 import shutil
 import socket
 from pathlib import Path
+from typing import Iterable
 from urllib.parse import urlsplit
 
 from tamma_tui.config.errors import BadInput
 from tamma_tui.config.models import AgentConfig
+
+from tamma_tui.suites.model import Task
 
 from .base import Provider
 
@@ -17,8 +20,14 @@ CONNECT_CHECK_S = 2.0
 SIMULATED_BASE_URL = "http://simulated.tamma/v1"
 
 
-def make_provider(config: AgentConfig, *, max_connections: int = 64) -> Provider:
-    """One provider (with its own connection pool) per arm."""
+def make_provider(
+    config: AgentConfig, *, max_connections: int = 64, tasks: Iterable[Task] = ()
+) -> Provider:
+    """One provider (with its own connection pool) per arm.
+
+    ``tasks`` only matters for ``provider: simulated``: the simulator then also knows
+    these tasks' answer banks (built-in suites are always known), e.g. a user's own
+    suite folder or JSONL file."""
     if config.provider == "openai":
         from .openai_compat import OpenAICompatProvider
 
@@ -36,10 +45,16 @@ def make_provider(config: AgentConfig, *, max_connections: int = 64) -> Provider
         from .openai_compat import OpenAICompatProvider
         from .simulated.transport import SimulatedTransport
 
+        from .simulated.service import SimService
+        from .simulated.transport import DEFAULT_CHUNK_TOKENS, DEFAULT_LATENCY_SCALE
+
+        service = SimService(
+            tasks=tasks, latency_scale=DEFAULT_LATENCY_SCALE, chunk_tokens=DEFAULT_CHUNK_TOKENS
+        )
         return OpenAICompatProvider(
             config,
             max_connections=max_connections,
-            transport=SimulatedTransport(),
+            transport=SimulatedTransport(service),
             base_url=SIMULATED_BASE_URL,
         )
     raise BadInput(f"unknown provider {config.provider!r}", field="provider")

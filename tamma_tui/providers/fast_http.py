@@ -132,10 +132,13 @@ class _Body(httpx.AsyncByteStream):
         if conn is None:
             return
         reader = conn.reader
+        timeout = self._timeout
+        # Each read gets its own deadline (httpx's read-timeout meaning); a deadline must
+        # never span a ``yield``, or it would fire inside the consumer's code.
         try:
-            async with asyncio.timeout(self._timeout):
-                if self._chunked:
-                    while True:
+            if self._chunked:
+                while True:
+                    async with asyncio.timeout(timeout):
                         line = await reader.readuntil(b"\r\n")
                         size = int(line.split(b";", 1)[0], 16)
                         if size == 0:
@@ -143,22 +146,24 @@ class _Body(httpx.AsyncByteStream):
                                 pass  # trailers
                             break
                         data = await reader.readexactly(size + 2)
-                        yield data[:-2]
-                elif self._length is not None:
-                    remaining = self._length
-                    while remaining:
+                    yield data[:-2]
+            elif self._length is not None:
+                remaining = self._length
+                while remaining:
+                    async with asyncio.timeout(timeout):
                         data = await reader.read(min(remaining, _READ_SIZE))
-                        if not data:
-                            raise asyncio.IncompleteReadError(b"", remaining)
-                        remaining -= len(data)
-                        yield data
-                else:
-                    self._keep_alive = False
-                    while True:
+                    if not data:
+                        raise asyncio.IncompleteReadError(b"", remaining)
+                    remaining -= len(data)
+                    yield data
+            else:
+                self._keep_alive = False
+                while True:
+                    async with asyncio.timeout(timeout):
                         data = await reader.read(_READ_SIZE)
-                        if not data:
-                            break
-                        yield data
+                    if not data:
+                        break
+                    yield data
         except TimeoutError:
             raise httpx.ReadTimeout("timed out reading the response body") from None
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):

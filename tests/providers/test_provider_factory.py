@@ -134,3 +134,14 @@ def test_transport_choice_lean_for_plain_http_httpx_for_tls_and_proxies(monkeypa
     assert isinstance(make_transport("https://api.openai.com/v1", 4), httpx.AsyncHTTPTransport)
     monkeypatch.setenv("HTTP_PROXY", "http://proxy.invalid:3128")
     assert isinstance(make_transport("http://10.1.2.3:8000/v1", 4), httpx.AsyncHTTPTransport)
+
+
+async def test_simulated_provider_knows_extra_tasks(monkeypatch):
+    task = make_task(4, "code_review")
+    monkeypatch.setattr("tamma_tui.providers.simulated.tasks.default_task_lookup", lambda _id: None)
+    provider = make_provider(_config(provider="simulated"), tasks=[task])
+    try:
+        done = await provider.complete(request_for(task, seed=1))
+    finally:
+        await provider.aclose()
+    assert done.text in {a.text for a in task.answers}
