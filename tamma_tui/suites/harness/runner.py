@@ -64,8 +64,9 @@ def _describe(exc, test_path):
     msg = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     where = None
     tb = exc.__traceback__
+    names = (test_path, os.path.basename(test_path))  # compiled once under its bare name
     while tb is not None:  # the innermost frame that belongs to the test file
-        if tb.tb_frame.f_code.co_filename == test_path:
+        if tb.tb_frame.f_code.co_filename in names:
             where = tb.tb_lineno
         tb = tb.tb_next
     if where is not None:
@@ -502,6 +503,24 @@ def _on_alarm(signum, frame):
     raise TestTimeout()
 
 
+_compiled = {}
+
+
+def _compiled_tests(test_file):
+    """The test file compiled once in the parent (every variant holds the same copy), so
+    each forked child only executes it. A SyntaxError is re-raised in every child."""
+    if test_file not in _compiled:
+        try:
+            with open(test_file, encoding="utf-8") as fh:
+                _compiled[test_file] = compile(fh.read(), os.path.basename(test_file), "exec")
+        except (SyntaxError, ValueError, OSError, MemoryError, RecursionError) as exc:
+            _compiled[test_file] = exc
+    value = _compiled[test_file]
+    if isinstance(value, BaseException):
+        raise value
+    return value
+
+
 def run_variant(test_file, per_test_timeout, emit):
     """In the forked child, cwd = the variant directory."""
     here = os.getcwd()
@@ -516,9 +535,7 @@ def run_variant(test_file, per_test_timeout, emit):
         module = types.ModuleType(spec_name)
         module.__file__ = test_path
         sys.modules[spec_name] = module
-        with open(test_path, encoding="utf-8") as fh:
-            code = compile(fh.read(), test_path, "exec")
-        exec(code, module.__dict__)
+        exec(_compiled_tests(test_file), module.__dict__)
         items = collect(module)
         signal.setitimer(signal.ITIMER_REAL, 0)
     except BaseException as exc:  # noqa: BLE001 - import errors decide the grade, not crash it
@@ -647,6 +664,13 @@ def main():
     nonce = sys.stdin.readline().strip()
     test_file, per_test, per_variant = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
     variants = [dict(zip(("name", "dir"), arg.split("=", 1))) for arg in sys.argv[4:]]
+    if variants:  # compile before forking; pure parsing, nothing of the tests runs here
+        try:
+            _compiled_tests(os.path.join(variants[0]["dir"], test_file))
+        except BaseException:  # noqa: BLE001 - each child reports it as a collection error
+            pass
+        first = os.path.join(variants[0]["dir"], test_file)
+        _compiled[test_file] = _compiled.pop(first)
     results = [run_one(v, test_file, per_test, per_variant) for v in variants]
     sys.stdout.write(f"TAMMA_RESULT {nonce} {results!r}\n")
     sys.stdout.flush()
