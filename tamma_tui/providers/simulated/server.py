@@ -123,6 +123,8 @@ def make_uvicorn_server(service: SimService, app: Any = None):
         lifespan="off",
         timeout_keep_alive=30,
         timeout_graceful_shutdown=1,  # in-flight simulated sleeps are not worth waiting for
+        server_header=False,  # fewer headers: h11 validates each one, per response
+        date_header=False,
         backlog=2048,
     )
     return uvicorn.Server(config)
