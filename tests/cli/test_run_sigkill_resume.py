@@ -38,7 +38,7 @@ def stored_keys(db):
 
 
 def test_sigkill_mid_run_then_resume_gives_exactly_the_plan(tmp_path):
-    with BackgroundSimServer(SimService(latency_ms=60)) as server:
+    with BackgroundSimServer(SimService(latency_ms=100)) as server:
         exp = write_cli_experiment(tmp_path, server.base_url, trials=2, concurrency=2, max_tasks=4)
         loaded = load_experiment(exp)
         expected = set(build_plan(loaded, load_suite("tamma-match")).all_keys())
