@@ -267,7 +267,8 @@ def run_experiment(
         **(engine_overrides or {}),
     )
     deps = EngineDeps(
-        make_provider=lambda cfg, conc: make_provider(cfg, max_connections=conc),
+        # The simulated agent learns the plan's tasks, so a user's own suite has answers too.
+        make_provider=lambda cfg, conc: make_provider(cfg, max_connections=conc, tasks=prepared.plan.tasks),
         grade=grade,
         render_prompt=render_user_prompt,
         insert_rows=lambda rows: repo.insert_trials(engine, rows),

@@ -110,3 +110,17 @@ def test_bar_shows_cost_budget_errors_and_weak_isolation():
     assert "sandbox:" in out  # weaker than full isolation is said out loud
     assert "$0.2500 / $1.50" in out and "rate_limited 2" in out
     assert "above the run's threshold" in out
+
+
+def test_simulated_agent_answers_a_users_own_suite(tmp_path):
+    lines = [json.dumps({"id": f"mine-{i}", "context": ("development", "code_review", "testing")[i % 3],
+                         "prompt": f"What is {i} plus one?", "expected": str(i + 1), "match": "exact"})
+             for i in range(6)]
+    (tmp_path / "mine.jsonl").write_text("\n".join(lines) + "\n")
+    (tmp_path / "agent.yaml").write_text("agentId: a\nprovider: simulated\nmodel: sim-large\n")
+    (tmp_path / "exp.yaml").write_text("name: mine\nsuite: mine.jsonl\ntrials: 2\nbaseline: agent.yaml\n")
+    out = run_experiment(tmp_path / "exp.yaml", db=tmp_path / "t.db")
+    assert out.status == "completed" and out.done == 12 and out.errors == 0
+    with open_database(tmp_path / "t.db").connect() as conn:
+        passed = conn.execute(text("select sum(passed) from trial")).scalar()
+    assert passed > 0  # the simulator knew the answer bank of a suite it had never seen
