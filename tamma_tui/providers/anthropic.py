@@ -24,6 +24,7 @@ from .http_common import (
     error_for_status,
     make_client,
     read_api_key,
+    unexpected_error,
     redact,
 )
 
@@ -97,6 +98,8 @@ class AnthropicProvider:
             raise
         except (httpx.HTTPError, OSError, TimeoutError) as exc:
             raise error_for_exception(exc, where=self._where, secret=key) from None
+        except Exception as exc:  # the contract: every failure is a ProviderError
+            raise unexpected_error(exc, where=self._where, secret=key) from None
 
     async def _streamed(self, content: bytes, headers: dict[str, str], t0: float, key: str | None) -> Completion:
         parts: list[str] = []

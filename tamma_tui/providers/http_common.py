@@ -203,6 +203,11 @@ def error_for_exception(exc: BaseException, *, where: str, secret: str | None) -
     return ProviderError(BAD_RESPONSE, message)
 
 
+def unexpected_error(exc: BaseException, *, where: str, secret: str | None) -> ProviderError:
+    detail = redact(str(exc)[:_MAX_DETAIL], secret)
+    return ProviderError(BAD_RESPONSE, f"{where}: unexpected {type(exc).__name__}" + (f": {detail}" if detail else ""))
+
+
 def bad_response(where: str, reason: str) -> ProviderError:
     return ProviderError(BAD_RESPONSE, f"{where}: {reason}")
 

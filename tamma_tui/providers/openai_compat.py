@@ -36,6 +36,7 @@ from .http_common import (
     estimate_tokens,
     make_transport,
     read_api_key,
+    unexpected_error,
     redact,
     timeout_extension,
 )
@@ -122,6 +123,8 @@ class OpenAICompatProvider:
         except (httpx.HTTPError, OSError, TimeoutError) as exc:
             # ``from None``: httpx exceptions carry the request (and its headers).
             raise error_for_exception(exc, where=self._where, secret=key) from None
+        except Exception as exc:  # the contract: every failure is a ProviderError
+            raise unexpected_error(exc, where=self._where, secret=key) from None
 
     async def _streamed(
         self, response: httpx.Response, request: AgentRequest, t0: float, key: str | None

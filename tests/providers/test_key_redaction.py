@@ -85,3 +85,18 @@ def test_redact_masks_the_exact_key_and_key_shaped_tokens():
     assert redact(f"bad key {CANARY_KEY}!", CANARY_KEY) == "bad key [redacted]!"
     assert "sk-other-98765" not in redact("got sk-other-98765 and Bearer abc.def")
     assert "abc.def" not in redact("Bearer abc.def")
+
+
+async def test_unexpected_transport_failure_is_still_a_provider_error():
+    import httpx
+
+    class Broken(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request):
+            raise RuntimeError(f"bug while holding {request.headers['authorization']}")
+
+    provider = OpenAICompatProvider(openai_config("http://127.0.0.1:9/v1", api_key_env="CANARY_KEY_VAR"),
+                                    transport=Broken())
+    with pytest.raises(ProviderError) as info:
+        await provider.complete(request_for(None))
+    assert info.value.kind == "bad_response" and "RuntimeError" in str(info.value)
+    assert CANARY_KEY not in str(info.value)

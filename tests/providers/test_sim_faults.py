@@ -195,3 +195,11 @@ async def test_fixed_latency_mode_sends_whole_bodies_with_the_same_faults(fault,
         assert done.text in {a.text for a in sim_tasks[0].answers} and done.finish_reason == "stop"
         if stream:
             assert done.ttft_s >= 0.03
+
+
+@pytest.mark.parametrize("how", ["fast", "inproc"])
+async def test_invalid_parameters_are_a_client_error(how, sim_server):
+    async with provider_for(how, sim_server) as p:
+        p._base_body["temperature"] = "hot"
+        err = await _error(p)
+    assert err.kind == kinds.CLIENT_ERROR and err.status == 400 and "expected a number" in str(err)

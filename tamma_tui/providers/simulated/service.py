@@ -89,17 +89,20 @@ class SimService:
             return SimReply.error(500, "simulated server failure", "server_error")
 
         model = str(req.get("model") or "sim-medium")
-        task = self.resolver.resolve(task_id, messages)
-        plan = plan_response(
-            model,
-            messages,
-            temperature=req.get("temperature"),
-            top_p=req.get("top_p"),
-            max_tokens=req.get("max_tokens") or req.get("max_completion_tokens"),
-            seed=int(req.get("seed") or 0),
-            task=task,
-            latency_scale=self.latency_scale,
-        )
+        try:
+            task = self.resolver.resolve(task_id, messages)
+            plan = plan_response(
+                model,
+                messages,
+                temperature=_number(req.get("temperature")),
+                top_p=_number(req.get("top_p")),
+                max_tokens=_integer(req.get("max_tokens") or req.get("max_completion_tokens")),
+                seed=_integer(req.get("seed")) or 0,
+                task=task,
+                latency_scale=self.latency_scale,
+            )
+        except (TypeError, ValueError, AttributeError) as exc:
+            return SimReply.error(400, f"invalid request: {exc}", "invalid_request_error")
         cid = f"chatcmpl-sim-{next(self._ids)}"
         if req.get("stream"):
             include_usage = bool((req.get("stream_options") or {}).get("include_usage"))
@@ -184,6 +187,22 @@ def _whole(headers: list[tuple[bytes, bytes]], payload: bytes, fault: str | None
     if fault == F.DROP:
         return SimReply(200, headers, payload[: len(payload) // 2], drop=True)
     return SimReply(200, headers, payload)
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _integer(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected an integer, got {value!r}")
+    return value
 
 
 def _usage(plan: ResponsePlan) -> dict[str, int]:
