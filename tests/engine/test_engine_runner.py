@@ -251,3 +251,23 @@ async def test_flushed_cost_is_reported_after_each_write(experiment):
     await run_plan(plan, settings, deps_for(ScriptedProvider(), rows, on_flush=reported.append))
     assert reported and reported == sorted(reported)
     assert reported[-1] == pytest.approx(0.5 + sum(r["cost_usd"] for r in rows))
+
+
+async def test_session_history_is_trimmed_to_the_context_window(tmp_path):
+    agent = ("agentId: a\nprovider: simulated\nmodel: m\nsystemPrompt: Be brief.\n"
+             "parameters: {max_tokens: 16}\ncontext: {window_tokens: 80}\n")
+    exp = load_experiment(write_experiment(tmp_path, "session: mixed\ntrials: 1\nvariants: []\n", agent=agent))
+    plan = build_plan(exp, match_suite(3))
+    provider = ScriptedProvider()
+    rows = []
+    deps = EngineDeps(make_provider=lambda c, n: provider, grade=grade,
+                      render_prompt=lambda task, n: task.prompt + " " + "x" * 100,
+                      insert_rows=rows.extend)
+    await run_plan(plan, EngineSettings(run_id=1), deps)
+    session_calls = [c for c in provider.calls if len(c.messages) > 2]
+    assert session_calls, "later turns carry history"
+    # Budget: 80 - 16 = 64 tokens ~ 256 characters; one earlier pair (~117 characters)
+    # fits beside the new prompt, two do not.
+    assert max(len(c.messages) for c in provider.calls) == 1 + 2 + 1
+    for c in provider.calls:
+        assert sum(len(m["content"]) for m in c.messages) // 4 + 1 <= 64
