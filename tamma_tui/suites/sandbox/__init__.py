@@ -27,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -46,6 +46,7 @@ class Limits:
     file_bytes: int = 16 << 20  # RLIMIT_FSIZE
     processes: int = 64  # RLIMIT_NPROC (counted for the sandbox uid)
     open_files: int = 256  # RLIMIT_NOFILE
+    disk_mb: int = 64  # size of the workspace tmpfs (with the mount namespace only)
     output_bytes: int = 1 << 20  # kept per stream; the rest is read and dropped
     flood_factor: int = 32  # a stream beyond output_bytes * this kills the run
 
@@ -61,7 +62,6 @@ class SandboxResult:
     killed_reason: str | None = None  # "timeout" | "output_flood" | "signal N"
     duration_s: float = 0.0
     isolation: str = ""
-    workspace_files: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -298,11 +298,12 @@ def _read_capped(proc: subprocess.Popen, limits: Limits, deadline: float):
 
 def run(argv: Sequence[str], files: Mapping[str, str | bytes] | None = None, *,
         limits: Limits = Limits(), stdin: bytes = b"",
-        collect: Sequence[str] = (), _inline_python: bool = False) -> SandboxResult:
+        _inline_python: bool = False) -> SandboxResult:
     """Run `argv` in a fresh sandbox whose workspace holds `files` (relative path -> content).
 
-    The workspace path is substituted for "{workspace}" in argv. `collect` names workspace
-    files to read back (at most output_bytes each) before the workspace is deleted.
+    The workspace path is substituted for "{workspace}" in argv. Results come back through
+    stdout/stderr only: with the mount namespace the payload writes to a private tmpfs
+    that disappears with it.
     """
     feats = _features()
     level = isolation_level()
@@ -319,7 +320,7 @@ def run(argv: Sequence[str], files: Mapping[str, str | bytes] | None = None, *,
             "isolate": {"net": feats["net"], "fs": feats["fs"], "pid": feats["pid"]},
             "limits": {"cpu": limits.cpu_s, "memory": limits.memory_bytes,
                        "fsize": limits.file_bytes, "nproc": limits.processes,
-                       "nofile": limits.open_files},
+                       "nofile": limits.open_files, "disk_mb": limits.disk_mb},
         }
         cmd = [a.replace("{workspace}", ws) for a in argv]
         full = [sys.executable, *PYTHON_FLAGS, _bootstrap(), encode_policy(policy), "--", *cmd]
@@ -354,15 +355,6 @@ def run(argv: Sequence[str], files: Mapping[str, str | bytes] | None = None, *,
         code = proc.returncode
         if code is not None and code > 128 and not reason:
             reason = f"signal {code - 128}"
-        collected = {}
-        for rel in collect:
-            path = root / rel
-            try:
-                if path.is_file() and not path.is_symlink():
-                    with open(path, "rb") as fh:
-                        collected[rel] = fh.read(limits.output_bytes)
-            except OSError:
-                pass
         return SandboxResult(
             exit_code=code,
             stdout=bytes(out).decode("utf-8", "replace"),
@@ -373,7 +365,6 @@ def run(argv: Sequence[str], files: Mapping[str, str | bytes] | None = None, *,
             killed_reason=reason,
             duration_s=duration,
             isolation=level,
-            workspace_files=collected,
         )
     finally:
         shutil.rmtree(ws, ignore_errors=True)
@@ -381,14 +372,13 @@ def run(argv: Sequence[str], files: Mapping[str, str | bytes] | None = None, *,
 
 def run_python(script: str, files: Mapping[str, str | bytes] | None = None, *,
                args: Sequence[str] = (), limits: Limits = Limits(),
-               stdin: bytes = b"", collect: Sequence[str] = ()) -> SandboxResult:
+               stdin: bytes = b"") -> SandboxResult:
     """Run workspace file `script` with this interpreter (stdlib only, no site-packages).
 
     The bootstrap's interpreter, once isolated and unprivileged, runs the script itself
     (same flags) instead of starting a second interpreter.
     """
-    return run([script, *args], files, limits=limits, stdin=stdin, collect=collect,
-               _inline_python=True)
+    return run([script, *args], files, limits=limits, stdin=stdin, _inline_python=True)
 
 
 __all__ = ["Limits", "SandboxResult", "isolation_level", "isolation_note", "run", "run_python"]

@@ -117,8 +117,33 @@ def _expose_interpreter(prefix):
             os.close(fd)
 
 
-def _readonly_except(workspace, prefix=None):
-    """Make every mount read-only, then bind the workspace back read-write."""
+def _copy_tree(src, dst):
+    for entry in os.scandir(src):
+        target = os.path.join(dst, entry.name)
+        if entry.is_dir(follow_symlinks=False):
+            os.mkdir(target)
+            _copy_tree(entry.path, target)
+        elif entry.is_file(follow_symlinks=False):
+            with open(entry.path, "rb") as fin, open(target, "wb") as fout:
+                fout.write(fin.read())
+
+
+def _workspace_tmpfs(workspace, disk_mb):
+    """Cover the workspace with a size-limited tmpfs holding a copy of its files, so the
+    payload can't fill the host disk (RLIMIT_FSIZE caps one file, not how many)."""
+    src = os.open(workspace, os.O_PATH | os.O_DIRECTORY)  # the files, before we cover them
+    try:
+        _check(_libc.mount(b"tmpfs", workspace.encode(), b"tmpfs",
+                           ctypes.c_ulong(MS_NOSUID | MS_NODEV),
+                           f"mode=0755,size={int(disk_mb)}m".encode()), "tmpfs workspace")
+        _copy_tree(f"/proc/self/fd/{src}", workspace)
+    finally:
+        os.close(src)
+
+
+def _readonly_except(workspace, prefix=None, disk_mb=None):
+    """Make every mount read-only, then give the workspace back read-write: a fresh
+    size-limited tmpfs when `disk_mb` is set, else a bind of the host directory."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     if prefix:
         _expose_interpreter(prefix)
@@ -127,6 +152,12 @@ def _readonly_except(workspace, prefix=None):
     attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
     _check(_libc.syscall(SYS_MOUNT_SETATTR, AT_FDCWD, b"/", AT_RECURSIVE, ctypes.byref(attr),
                          ctypes.c_size_t(ctypes.sizeof(attr))), "mount_setattr /")
+    if disk_mb:
+        try:
+            _workspace_tmpfs(workspace, disk_mb)
+            return
+        except OSError:
+            pass  # fall back to the plain bind below
     _mount(workspace, workspace, None, MS_BIND)
     _mount(None, workspace, None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV)
 
@@ -174,7 +205,8 @@ def _prepare(policy):
     prefix = policy.get("prefix") or sys.base_prefix
     if "mount" in entered:
         try:
-            _readonly_except(policy["workspace"], prefix if want_drop else None)
+            _readonly_except(policy["workspace"], prefix if want_drop else None,
+                             lim.get("disk_mb"))
             state["readonly_root"] = True
         except OSError as exc:
             state["errors"].append(str(exc))
