@@ -230,3 +230,15 @@ def test_hanging_import_and_exit_calls_are_contained():
     assert exits["tests"][0]["outcome"] == "failed"  # SystemExit inside a test is a failure
     assert exits.get("crashed")  # os._exit killed the test process after test_a
     assert hangs["collection_error"] and "timed out" in hangs["collection_error"]
+
+
+def test_huge_parametrized_suites_keep_counts_and_failures():
+    tests = ("import pytest\nfrom solution import add\n\n"
+             "@pytest.mark.parametrize('n', range(3000))\n"
+             "def test_many(n):\n    assert add(n, 0) == n or n == 2999\n\n"
+             "def test_last():\n    assert add(1, 1) == 3\n")
+    res = run_tests(tests, {"ref": {"solution.py": SOLUTION}})
+    v = res.variants[0]
+    assert res.error is None
+    assert v["total"] == 3001 and v["passed"] == 3000 and v["failed"] == 1
+    assert v["tests_truncated"] and v["tests"][0]["name"] == "test_last"
