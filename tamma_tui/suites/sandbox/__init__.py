@@ -10,7 +10,8 @@ unprivileged throw-away uid. What actually works is probed once and cached; each
 says which isolation level was in force.
 
 Public API: ``run``, ``run_python``, ``isolation_level``, ``isolation_note``, ``Limits``,
-``SandboxResult``.
+``SandboxResult``. Setting TAMMA_SANDBOX_WEAK=1 skips the namespaces (rlimits, process
+group and scrubbed environment only), e.g. to compare behaviour; the level then says so.
 """
 
 from __future__ import annotations

@@ -229,7 +229,10 @@ def _become_payload(policy, state):
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
     # Set after the uid change: a credential change clears the parent-death signal.
-    _libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
+    try:
+        _libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
+    except AttributeError:  # not Linux: no parent-death signal, the group kill still applies
+        pass
     _limit(resource.RLIMIT_NPROC, lim.get("nproc"))
     _limit(resource.RLIMIT_AS, lim.get("memory"))
     os.chdir(policy["workspace"])
