@@ -52,7 +52,7 @@ def make_provider(
             tasks=tasks, latency_scale=DEFAULT_LATENCY_SCALE, chunk_tokens=DEFAULT_CHUNK_TOKENS
         )
         return OpenAICompatProvider(
-            config,
+            config.model_copy(update={"api_key_env": None}),  # the simulator needs no key
             max_connections=max_connections,
             transport=SimulatedTransport(service),
             base_url=SIMULATED_BASE_URL,
@@ -68,16 +68,20 @@ def preflight(config: AgentConfig, source: str) -> None:
     if config.provider == "command":
         _check_command(config, source)
         return
-    if config.api_key_env and not os.environ.get(config.api_key_env):
+    if config.provider == "openai":
+        from .openai_compat import DEFAULT_BASE_URL, key_env_for
+
+        key_env = key_env_for(config)
+    else:
+        from .anthropic import DEFAULT_BASE_URL
+
+        key_env = config.api_key_env or "ANTHROPIC_API_KEY"
+    if key_env and not os.environ.get(key_env):
         raise BadInput(
-            f"environment variable {config.api_key_env} is not set (it should hold the API key)",
+            f"environment variable {key_env} is not set (it should hold the API key)",
             file=source,
             field="api_key_env",
         )
-    if config.provider == "openai":
-        from .openai_compat import DEFAULT_BASE_URL
-    else:
-        from .anthropic import DEFAULT_BASE_URL
     _check_reachable(config.base_url or DEFAULT_BASE_URL, source)
 
 

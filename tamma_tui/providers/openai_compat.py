@@ -42,6 +42,15 @@ from .http_common import (
 )
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_KEY_ENV = "OPENAI_API_KEY"  # only when base_url is left at the OpenAI default
+
+
+def key_env_for(config: AgentConfig) -> str | None:
+    """The variable that holds the key. Local servers (a base_url) may need none; the
+    OpenAI API itself always does, so it defaults to OPENAI_API_KEY."""
+    if config.api_key_env:
+        return config.api_key_env
+    return DEFAULT_KEY_ENV if config.base_url is None and config.provider == "openai" else None
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _loads = json.loads
 _perf = time.perf_counter
@@ -73,7 +82,7 @@ class OpenAICompatProvider:
         params = config.parameters.model_dump(exclude_none=True)
         self._base_body: dict[str, Any] = {"model": config.model, **params}
         self._stream = config.stream
-        self._key_env = config.api_key_env
+        self._key_env = key_env_for(config) if base_url is None else config.api_key_env
         self._timeout_s = config.timeout_s
         self._base_headers = [
             (b"Host", self._url.netloc),

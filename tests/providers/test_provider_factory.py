@@ -102,9 +102,16 @@ def test_preflight_passes_for_a_live_server():
         preflight(_config(provider="openai", base_url=f"http://127.0.0.1:{port}/v1"), "c.yaml")
 
 
-def test_preflight_simulated_needs_nothing(monkeypatch):
+async def test_simulated_needs_no_key_or_network(monkeypatch):
     monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
-    preflight(_config(provider="simulated", api_key_env="NOT_SET_ANYWHERE"), "c.yaml")
+    config = _config(provider="simulated", api_key_env="NOT_SET_ANYWHERE", base_url="http://127.0.0.1:9/v1")
+    preflight(config, "c.yaml")
+    provider = make_provider(config)
+    try:
+        done = await provider.complete(request_for(None))
+    finally:
+        await provider.aclose()
+    assert "simulated agent" in done.text
 
 
 def test_preflight_command_must_exist(tmp_path):
@@ -145,3 +152,15 @@ async def test_simulated_provider_knows_extra_tasks(monkeypatch):
     finally:
         await provider.aclose()
     assert done.text in {a.text for a in task.answers}
+
+
+def test_preflight_official_openai_needs_a_key_even_without_api_key_env(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(BadInput) as info:
+        preflight(_config(provider="openai", model="gpt-4o-mini"), "c.yaml")
+    assert info.value.field == "api_key_env" and "OPENAI_API_KEY" in str(info.value)
+    # A local server (a base_url) may need no key at all: only reachability is checked.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        preflight(_config(provider="openai", base_url=f"http://127.0.0.1:{listener.getsockname()[1]}/v1"), "c.yaml")
