@@ -21,6 +21,23 @@ _UNITS = {
 }
 
 
+#: Short names for narrow tables (80-column terminals).
+SHORT_LABELS: dict[str, str] = {
+    "pass_rate": "pass rate",
+    "score": "score",
+    "latency_s": "latency s",
+    "ttft_s": "TTFT s",
+    "cost_usd": "cost $",
+    "prompt_tokens": "prompt tok",
+    "completion_tokens": "output tok",
+    "context_utilization": "ctx util",
+}
+
+
+def short_label(metric: str) -> str:
+    return SHORT_LABELS.get(metric, metric)
+
+
 def higher_is_better(metric: str) -> bool:
     return HIGHER_IS_BETTER.get(metric, True)
 
@@ -38,9 +55,20 @@ def format_value(metric: str, value: float | None, *, signed: bool = False, unit
     elif metric in ("prompt_tokens", "completion_tokens"):
         text, suffix = f"{value:{sign},.1f}", " tok"
     else:
-        text, suffix = f"{value:{sign}.4g}" if metric == "cost_usd" else f"{value:{sign}.3g}", ""
+        text, suffix = f"{value:{sign}.3g}", ""
         suffix = f" {_UNITS[metric]}" if metric in _UNITS else ""
     return text + (suffix if unit else "")
 
 
-__all__ = ["METRICS", "SOURCE_COLUMN", "HIGHER_IS_BETTER", "higher_is_better", "format_value"]
+def format_halfwidth(metric: str, value: float | None) -> str:
+    """Half an interval's width, to two significant digits: enough to judge a difference."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    if metric in ("pass_rate", "context_utilization"):
+        return f"{value * 100:.1f}"
+    if metric in ("prompt_tokens", "completion_tokens"):
+        return f"{value:,.0f}"
+    return f"{value:.2g}"
+
+
+__all__ = ["format_halfwidth", "short_label", "SHORT_LABELS", "METRICS", "SOURCE_COLUMN", "HIGHER_IS_BETTER", "higher_is_better", "format_value"]

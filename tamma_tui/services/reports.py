@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from sqlalchemy.engine import Engine
 
-from tamma_tui.analysis.metrics import format_value
+from tamma_tui.analysis.metrics import format_halfwidth, format_value, short_label
 
 _OPTION_NAMES = ("alpha", "correction", "primary_metric", "guardrails", "context", "robustness",
                  "n_resamples", "seed")
@@ -55,14 +55,18 @@ def report_for_run(db_engine: Engine, run_id: int | str, **options: Any) -> dict
     return report
 
 
-def render_report(report: dict[str, Any], fmt: Literal["table", "md", "json"] = "table") -> Any:
-    """JSON text, Markdown text, or a rich renderable (a Group of tables and the decision)."""
+def render_report(report: dict[str, Any], fmt: Literal["table", "md", "json"] = "table", *,
+                  brief: bool = False) -> Any:
+    """JSON text, Markdown text, or a rich renderable (a Group of tables and the decision).
+
+    ``brief`` (table only) keeps the all-contexts comparisons, the guardrails and the
+    decision: what the demo prints after its per-context matrices."""
     if fmt == "json":
         return json.dumps(report, indent=2)
     if fmt == "md":
         return render_markdown(report)
     if fmt == "table":
-        return render_rich(report)
+        return render_rich(report, brief=brief)
     raise ValueError(f"unknown format {fmt!r}")
 
 
@@ -115,6 +119,25 @@ def _summary_grid(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     rows = [[arm, ctx, str(n_tasks.get((arm, ctx), "-")), *(vals.get(m, "-") for m in metrics)]
             for (arm, ctx), vals in cells.items()]
     return header, rows
+
+
+def _summary_by_context(report: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
+    """Per context: metrics down, arms across (mean ±half interval); fits 80 columns."""
+    arms = [a["name"] for a in report["arms"]]
+    out: dict[str, dict[str, dict[str, str]]] = {}
+    tasks: dict[str, dict[str, int]] = {}
+    for r in report["summary"]:
+        text = format_value(r["metric"], r["mean"])
+        if r["ci_low"] is not None and r["ci_high"] is not None:
+            text += f" ±{format_halfwidth(r['metric'], (r['ci_high'] - r['ci_low']) / 2)}"
+        out.setdefault(r["context"], {}).setdefault(r["metric"], {})[r["arm"]] = text
+        tasks.setdefault(r["context"], {})[r["arm"]] = r["n_tasks"]
+    tables = []
+    for context, by_metric in out.items():
+        rows = [["tasks", *(str(tasks[context].get(a, "-")) for a in arms)]]
+        rows += [[short_label(metric), *(vals.get(a, "-") for a in arms)] for metric, vals in by_metric.items()]
+        tables.append((context, ["metric", *arms], rows))
+    return tables
 
 
 _COMPARISON_HEADER = ["variant", "context", "metric", "pairs", "diff", "CI", "test", "p", "p adj", "effect",
@@ -199,7 +222,7 @@ def render_markdown(report: dict[str, Any]) -> str:
 # ---------------------------------------------------------------- rich
 
 
-def render_rich(report: dict[str, Any]):
+def render_rich(report: dict[str, Any], *, brief: bool = False):
     from rich import box
     from rich.console import Group
     from rich.markup import escape
@@ -210,7 +233,8 @@ def render_rich(report: dict[str, Any]):
     def table(title: str, header: list[str], rows: list[list[str]], right: int = 0) -> Table:
         t = Table(title=title, title_justify="left", show_lines=False)
         for i, h in enumerate(header):
-            t.add_column(h, justify="right" if i >= right and right else "left", overflow="fold")
+            t.add_column(h, justify="right" if i >= right and right else "left", overflow="fold",
+                         no_wrap=i == 0)
         for row in rows:
             t.add_row(*row)
         return t
@@ -218,26 +242,32 @@ def render_rich(report: dict[str, Any]):
     # One compact table per (variant, context), plus one per variant for the robustness
     # checks: narrow enough for an 80-column terminal.
     style = {"better": "green", "worse": "red"}
-    main_cols = ["metric", "pairs", "diff", "CI", "p adj", "effect", "dir"]
+    # Pairs go in the title (one count per table), which keeps the rows to 80 columns.
+    main_cols = ["metric", "diff", "95% CI", "p adj", "effect", "dir"]
     robust_cols = ["context", "metric", "test", "p", "wilcoxon p", "bootstrap CI"]
     comparison_tables: list[Any] = []
     robustness_tables: dict[str, Table] = {}
     current: dict[tuple[str, str], Table] = {}
     for r in report["comparisons"]:
+        if brief and r["context"] != "all":
+            continue
         key = (r["variant"], r["context"])
         if key not in current:
-            t = Table(title=f"{r['variant']} vs {r['baseline']}, context {r['context']} (variant - baseline)",
+            t = Table(title=f"{r['variant']} vs {r['baseline']}, context {r['context']}: variant - baseline "
+                            f"over {r['n_pairs']} paired tasks"
+                            + (f" ({r['n_unpaired']} unpaired left out)" if r.get("n_unpaired") else ""),
                       title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
             for h in main_cols:
-                t.add_column(h, justify="left" if h in ("metric", "dir") else "right",
-                             no_wrap=h in ("metric", "p adj", "dir"), overflow="fold")
+                t.add_column(h, justify="left" if h in ("metric", "dir") else "right", no_wrap=True)
             current[key] = t
             comparison_tables.append(t)
         cells = dict(zip(_COMPARISON_HEADER, _comparison_cells(r)))
         cells["context"] = r["context"]
         cells["dir"] = r["direction"]
         cells["diff"] = format_value(r["metric"], r["diff"], signed=True, unit=False)
+        cells["95% CI"] = _ci(r["metric"], r["ci_low"], r["ci_high"], signed=True)
         cells["effect"] = "-" if r["effect_size"]["value"] is None else f"{r['effect_size']['value']:+.3g}"
+        cells["metric"] = short_label(r["metric"])
         current[key].add_row(*(cells[c] for c in main_cols), style=style.get(r["direction"]))
         if r.get("robustness"):
             if r["variant"] not in robustness_tables:
@@ -254,14 +284,17 @@ def render_rich(report: dict[str, Any]):
     parts.append(table("Arms", ["arm", "baseline", "config", "trials", "errors"],
                        [[a["name"], "yes" if a["baseline"] else "", (a.get("config_sha256") or "-")[:12],
                          str(a.get("n_trials")), str(a.get("n_errors", 0))] for a in report["arms"]], right=3))
-    header, rows = _summary_grid(report)
-    parts.append(table("Summary (mean ± half the 95% interval)", header, rows, right=2))
+    if not brief:
+        for context, header, rows in _summary_by_context(report):
+            parts.append(table(f"Summary, context {context} (mean ± half the 95% interval)", header, rows,
+                               right=1))
     parts.extend(comparison_tables)
-    parts.extend(robustness_tables.values())
+    if not brief:
+        parts.extend(robustness_tables.values())
     if report["decision"]["guardrails"]:
         parts.append(table("Guardrails (one-sided non-inferiority)", ["variant", "metric", "margin",
                            "non-inferior", "p"], [_guardrail_cells(g) for g in report["decision"]["guardrails"]]))
-    if report.get("noise_band"):
+    if report.get("noise_band") and not brief:
         parts.append(table("A/A noise band: differences inside it mean nothing",
                            ["metric", "pairs", "A/A diff", "band"],
                            [_noise_cells(n) for n in report["noise_band"]], right=1))
