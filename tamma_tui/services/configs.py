@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tamma_tui.config import (
     AgentConfig,
+    LoadedExperiment,
     canonical_yaml,
     config_sha256,
     load_agent_config,
@@ -26,9 +27,22 @@ def validate_file(path: str | Path) -> str:
     if is_experiment_file(path):
         exp = load_experiment(path)
         arms = ", ".join(f"{a.name} ({a.sha256[:12]})" for a in exp.arms)
-        return f"{path}: ok: experiment {exp.spec.name!r} with arms {arms}"
+        n_tasks, warning = experiment_power(exp)
+        verdict = f"{path}: ok: experiment {exp.spec.name!r} on {n_tasks} tasks with arms {arms}"
+        return verdict + (f"\n{path}: warning: {warning}" if warning else "")
     config = load_agent_config(path)
     return f"{path}: ok: agent {config.agentId!r} v{config.version} sha256 {config_sha256(config)[:12]}"
+
+
+def experiment_power(exp: LoadedExperiment) -> tuple[int, str | None]:
+    """The experiment's task count and, when its stated MDE is out of reach, the warning."""
+    from tamma_tui.analysis.planning import check_power
+    from tamma_tui.engine.plan import select_tasks
+    from tamma_tui.suites.registry import load_suite
+
+    suite = load_suite(exp.spec.suite, base_dir=exp.path.parent)
+    n_tasks = len(select_tasks(exp, suite))
+    return n_tasks, check_power(exp.spec, n_tasks)
 
 
 def load_any_config(path: str | Path) -> AgentConfig:
