@@ -32,5 +32,5 @@ def test_underpowered_experiment_is_warned(tmp_path):
 
 
 def test_no_warning_without_an_mde_or_when_powered(tmp_path):
-    assert "warning" not in validate_file(_experiment(tmp_path, None))
-    assert "warning" not in validate_file(_experiment(tmp_path, 0.9))
+    assert ": warning:" not in validate_file(_experiment(tmp_path, None))
+    assert ": warning:" not in validate_file(_experiment(tmp_path, 0.9))
