@@ -255,6 +255,9 @@ class FastHTTPTransport(httpx.AsyncBaseTransport):
                 conn.writer.write(body)
             async with asyncio.timeout(read_timeout):
                 raw = await conn.reader.readuntil(b"\r\n\r\n")
+                while raw.startswith(b"HTTP/1.1 1") and not raw.startswith(b"HTTP/1.1 101"):
+                    conn.reused = False  # an interim response (100 Continue): the real one follows
+                    raw = await conn.reader.readuntil(b"\r\n\r\n")
         except TimeoutError:
             raise httpx.ReadTimeout("timed out waiting for the response") from None
         except asyncio.IncompleteReadError as exc:
@@ -295,7 +298,7 @@ class FastHTTPTransport(httpx.AsyncBaseTransport):
             elif low == b"connection":
                 v = value.lower()
                 keep_alive = (keep_alive or b"keep-alive" in v) and b"close" not in v
-        if status in (204, 304) or 100 <= status < 200:
+        if status in (204, 304):
             length = 0
         stream = _Body(self, conn, None if chunked else length, chunked, keep_alive, read_timeout)
         reason = status_line[2] if len(status_line) > 2 else b""

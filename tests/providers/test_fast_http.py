@@ -162,3 +162,17 @@ async def test_read_timeout_is_per_read_not_for_the_whole_body():
             assert body == b"xxxx"
             with pytest.raises(httpx.ReadTimeout):
                 await client.get(url + "/")
+
+
+async def test_interim_100_continue_is_skipped():
+    async def handler(reader, writer):
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone")
+        await writer.drain()
+        writer.close()
+
+    server, url = await _serve(handler)
+    async with server:
+        async with httpx.AsyncClient(transport=FastHTTPTransport(2)) as client:
+            r = await client.post(url + "/", content=b"x")
+    assert (r.status_code, r.text) == (200, "done")
