@@ -201,7 +201,13 @@ class FastHTTPTransport(httpx.AsyncBaseTransport):
         body = await request.aread()
         head = self._head(request, body)
         for attempt in (0, 1):
-            conn = await self._pool.acquire(key)
+            conn = self._pool.take_idle(key)  # the common case, with no deadline to set up
+            if conn is None:
+                try:
+                    async with asyncio.timeout(timeouts.get("pool")):
+                        conn = await self._pool.acquire(key)
+                except TimeoutError:
+                    raise httpx.PoolTimeout("no free connection in the pool in time") from None
             if conn is None:
                 conn = await self._connect(key, timeouts)
             try:

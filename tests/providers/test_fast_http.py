@@ -176,3 +176,24 @@ async def test_interim_100_continue_is_skipped():
         async with httpx.AsyncClient(transport=FastHTTPTransport(2)) as client:
             r = await client.post(url + "/", content=b"x")
     assert (r.status_code, r.text) == (200, "done")
+
+
+async def test_full_pool_times_out_with_pool_timeout():
+    release = asyncio.Event()
+
+    async def handler(reader, writer):
+        await _read_request(reader)
+        await release.wait()
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nk")
+        await writer.drain()
+        writer.close()
+
+    server, url = await _serve(handler)
+    async with server:
+        async with httpx.AsyncClient(transport=FastHTTPTransport(1), timeout=httpx.Timeout(5, pool=0.2)) as client:
+            first = asyncio.create_task(client.get(url + "/slow"))
+            await asyncio.sleep(0.05)
+            with pytest.raises(httpx.PoolTimeout):
+                await client.get(url + "/waits")
+            release.set()
+            assert (await first).text == "k"
