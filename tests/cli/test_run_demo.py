@@ -19,7 +19,7 @@ def test_demo_quick_runs_and_prints_results_and_decision(tmp_path, capsys, monke
     assert code == 0, out.err
     for arm in ("baseline", "reviewer", "terse"):
         assert arm in out.out
-    assert "pass rate" in out.out and "Decision" in out.out
+    assert "pass rate" in out.out and "decision" in out.out.lower()
     with open_database(db).connect() as conn:
         n, graded = conn.execute(text("select count(*), count(passed) from trial")).one()
         contexts = {c for (c,) in conn.execute(text("select distinct context from trial"))}
