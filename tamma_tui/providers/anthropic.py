@@ -55,7 +55,7 @@ class AnthropicProvider:
         # Accept both "https://api.anthropic.com" and ".../v1" as base_url.
         self.url = base + ("/messages" if base.endswith("/v1") else "/v1/messages")
         self._where = f"anthropic {urlsplit(base).netloc or base}"
-        self._client = make_client(config.timeout_s, max_connections, transport)
+        self._client = make_client(base, config.timeout_s, max_connections, transport)
         params = config.parameters.model_dump(exclude_none=True)
         params.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
         params.pop("seed", None)  # not part of the Messages API

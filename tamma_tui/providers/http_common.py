@@ -43,28 +43,17 @@ _skip_sniffio_probe()
 
 
 def make_client(
+    base_url: str,
     timeout_s: float,
     max_connections: int,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
-    """One pooled client per provider. Read/write/pool timeouts are the config's
-    ``timeout_s``; connecting gets at most 10 s so a dead host fails fast."""
-    timeout = httpx.Timeout(timeout_s, connect=min(10.0, timeout_s))
-    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-    if transport is not None:
-        return httpx.AsyncClient(timeout=timeout, limits=limits, transport=transport)
-    mounts = None
-    if not _proxy_configured():
-        # Plain-http servers (local models, the sim-server) get the lean transport;
-        # https keeps httpx's own (TLS, HTTP/2-capable, proxies).
-        from .fast_http import FastHTTPTransport
-
-        mounts = {"http://": FastHTTPTransport(max_connections)}
-    return httpx.AsyncClient(timeout=timeout, limits=limits, mounts=mounts)
-
-
-def _proxy_configured() -> bool:
-    return any(os.environ.get(v) for v in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"))
+    """One pooled client per provider, on ``make_transport``'s transport. Read/write/pool
+    timeouts are the config's ``timeout_s``; connecting gets at most 10 s."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(**timeout_extension(timeout_s)),
+        transport=make_transport(base_url, max_connections, transport),
+    )
 
 
 def make_transport(
