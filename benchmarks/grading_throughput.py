@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import time
@@ -44,10 +45,17 @@ def _measure(jobs, workers: int):
         g = grade(task, answer.text)
         return time.perf_counter() - started, g.passed == answer.correct, g
 
+    def cpu_s():
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+    cpu_before = cpu_s()
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(one, jobs))
     wall = time.perf_counter() - started
+    cpu_ms = 1000 * (cpu_s() - cpu_before) / len(results)
     times = sorted(r[0] for r in results)
     agree = sum(r[1] for r in results)
     return {
@@ -57,6 +65,8 @@ def _measure(jobs, workers: int):
         "p50_ms": 1000 * statistics.median(times),
         "p95_ms": 1000 * times[min(len(times) - 1, int(0.95 * len(times)))],
         "labels_agree": agree,
+        # CPU per grade (grader process + sandboxes) does not depend on other load.
+        "cpu_ms": cpu_ms,
     }
 
 
@@ -65,21 +75,25 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=400, help="development grades to run")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
-    print(f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-          f"sandbox isolation: {sandbox.isolation_level()}, workers: {args.workers}")
+    cores = os.cpu_count() or 1
+    print(f"Machine: {cores} cores, Python {sys.version.split()[0]}, "
+          f"sandbox isolation: {sandbox.isolation_level()}, workers: {args.workers}, "
+          f"load average before: {os.getloadavg()[0]:.1f}")
     print()
-    print("| context | grades | wall s | grades/s | p50 ms | p95 ms | verdicts as labelled |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| context | grades | wall s | grades/s | p50 ms | p95 ms | CPU ms/grade | "
+          f"CPU-bound limit on {cores} cores | verdicts as labelled |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     status = 0
     for context, n in (("development", args.n), ("testing", max(40, args.n // 5))):
         jobs = _jobs(context, n)
         if not jobs:
-            print(f"| {context} | (no tasks with answers yet) | | | | | |")
+            print(f"| {context} | (no tasks with answers yet) | | | | | | | |")
             continue
         _measure(jobs[: args.workers * 2], args.workers)  # warm-up: probe, page cache
         r = _measure(jobs, args.workers)
         print(f"| {context} | {r['grades']} | {r['wall_s']:.2f} | {r['per_s']:.1f} | "
-              f"{r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['labels_agree']}/{r['grades']} |",
+              f"{r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['cpu_ms']:.0f} | "
+              f"{cores * 1000 / r['cpu_ms']:.0f}/s | {r['labels_agree']}/{r['grades']} |",
               flush=True)
         if context == "development" and r["per_s"] < 20:
             status = 1

@@ -333,9 +333,12 @@ def main():
     if state["errors"] and policy.get("strict"):
         sys.stderr.write("sandbox setup failed: " + "; ".join(state["errors"]) + "\n")
         sys.exit(125)
+    status_fd = policy.get("status_fd")
     pid = os.fork()
     if pid == 0:
         try:
+            if status_fd is not None:
+                os.close(status_fd)  # only the waiting parent reports the status
             _become_payload(policy, state)
             if policy.get("inline_python"):
                 _run_inline(argv)
@@ -351,7 +354,13 @@ def main():
         except InterruptedError:
             continue
     code = os.waitstatus_to_exitcode(status)
-    os._exit(128 - code if code < 0 else code)  # nothing to flush; skip interpreter teardown
+    code = 128 - code if code < 0 else code
+    if status_fd is not None:
+        # Tell the host now: our own exit waits for the kernel to drop the namespaces.
+        os.close(1)
+        os.close(2)
+        os.write(status_fd, str(code).encode())
+    os._exit(code)  # nothing to flush; skip interpreter teardown
 
 
 if __name__ == "__main__":
