@@ -75,3 +75,10 @@ def direction_style(app, direction: str, significant: bool) -> str:
     if direction == "worse":
         return f"bold {rich_color(app, 'error')}"
     return ""
+
+
+METRIC_SHORT = {
+    "pass_rate": "pass_rate", "score": "score", "latency_s": "latency_s", "ttft_s": "ttft_s",
+    "cost_usd": "cost_usd", "prompt_tokens": "prompt_tok", "completion_tokens": "compl_tok",
+    "context_utilization": "ctx_util",
+}

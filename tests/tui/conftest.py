@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui_seed import seed_database
+from tests.tui.tui_seed import seed_database
 
 
 @pytest.fixture

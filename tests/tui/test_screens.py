@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable
 
-from tui_helpers import settle, static_text, table_column
+from tests.tui.tui_helpers import settle, static_text, table_column
 
 SIZE = (80, 24)
 
@@ -120,7 +120,7 @@ async def test_significance_table_plot_and_decision(app_factory):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         table = app.screen.query_one("#comparisons", DataTable)
-        assert table_column(table, "metric")[0] == "pass_rate"
+        assert table_column(table, "metric")[0] == "pass_rate"  # short names for long metrics
         assert table_column(table, "verdict")[0] == "better"
         decision = static_text(app.screen.query_one("#decision-text"))
         assert "Decision: ship terse." in decision
@@ -195,3 +195,14 @@ async def test_worker_errors_are_notified_and_the_app_survives(app_factory):
         await pilot.press("1")
         await settle(pilot)
         assert app.current_mode == "home" and app.is_running
+
+
+async def test_every_shipped_theme_renders(app_factory):
+    for theme in ("dark", "light", "ansi"):
+        app = app_factory(theme=theme)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert app.theme == f"tamma-{theme}"
+            runs = app.screen.query_one("#runs", DataTable)
+            assert runs.row_count == 3
+            assert "terse-vs-baseline-3" in "\n".join(s.text for s in app.screen._compositor.render_strips())

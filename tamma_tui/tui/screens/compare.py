@@ -38,9 +38,9 @@ class CompareScreen(ReportScreen):
         yield DataTable(id="matrix", cursor_type="row", zebra_stripes=True)
         yield Static("", id="discordant-head", classes="section")
         table = DataTable(id="discordant", cursor_type="row", zebra_stripes=True)
-        for label, key in (("Task", "task"), ("Context", "context"), ("Baseline", "base"),
-                           ("Variant", "variant")):
-            table.add_column(label, key=key)
+        for label, key, width in (("Task", "task", 24), ("Context", "context", 12),
+                                  ("Baseline", "base", 8), ("Variant", "variant", 8)):
+            table.add_column(label, key=key, width=width)
         yield table
         yield Footer()
 
@@ -65,10 +65,10 @@ class CompareScreen(ReportScreen):
         table = self.query_one("#matrix", DataTable)
         table.clear(columns=True)
         contexts = sorted({r["context"] for r in report["summary"]}, key=lambda c: (c != "all", c))
-        table.add_column("Metric", key="metric")
-        table.add_column("Arm", key="arm")
+        table.add_column("Metric", key="metric", width=19)
+        table.add_column("Arm", key="arm", width=10)
         for ctx in contexts:
-            table.add_column(ctx, key=ctx)
+            table.add_column(ctx, key=ctx, width=17)
         means = {(r["arm"], r["context"], r["metric"]): r["mean"] for r in report["summary"]}
         comps = {(r["variant"], r["context"], r["metric"]): r for r in report["comparisons"]}
         arms = [a["name"] for a in report["arms"]]

@@ -34,17 +34,17 @@ class ConfigsScreen(TammaScreen):
             with Vertical(id="configs-left"):
                 yield Static("Agents", classes="section")
                 agents = DataTable(id="agents", cursor_type="row")
-                agents.add_column("Agent", key="agent")
-                agents.add_column("Vers", key="n")
-                agents.add_column("Model", key="model")
+                agents.add_column("Agent", key="agent", width=14)
+                agents.add_column("Vers", key="n", width=4)
+                agents.add_column("Model", key="model", width=16)
                 yield agents
                 yield Static("Versions  (m mark, d diff)", classes="section")
                 versions = DataTable(id="versions", cursor_type="row")
-                versions.add_column("", key="mark")
-                versions.add_column("v", key="version")
-                versions.add_column("sha256", key="sha")
-                versions.add_column("Runs", key="runs")
-                versions.add_column("Stored", key="created")
+                versions.add_column("", key="mark", width=1)
+                versions.add_column("v", key="version", width=3)
+                versions.add_column("sha256", key="sha", width=10)
+                versions.add_column("Runs", key="runs", width=4)
+                versions.add_column("Stored", key="created", width=16)
                 yield versions
             with VerticalScroll(id="config-view"):
                 yield Static("", id="config-text", markup=False)

@@ -8,7 +8,6 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from ..keymap import default_keymap_path
 
 
 class HelpScreen(ModalScreen[None]):
@@ -22,13 +21,14 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help-box"):
             yield Static("Keys  (Esc closes; ctrl+p opens the command palette)", classes="title")
             table = DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
-            table.add_columns("Key", "Action", "Binding id")
+            for label, width in (("Key", 14), ("Action", 26), ("Binding id", 24)):
+                table.add_column(label, width=width)
             for keys, description, binding_id in self._rows:
                 table.add_row(keys, description, binding_id)
             yield table
             yield Static(
-                f"Remap keys in {default_keymap_path()} (YAML: binding id: keys) "
-                "or pass --keymap FILE.",
+                "Remap keys with a YAML keymap (binding id: keys): --keymap FILE, "
+                "$TAMMA_BENCH_KEYMAP, or keymap.yaml in the user config folder.",
                 classes="muted",
             )
 

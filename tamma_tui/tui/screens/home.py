@@ -25,20 +25,20 @@ class HomeScreen(TammaScreen):
         yield Header()
         yield Static("Recent runs  (Enter opens; 5 compare, 6 significance)", classes="section")
         runs = DataTable(id="runs", cursor_type="row", zebra_stripes=True)
-        runs.add_column("Run", key="id")
-        runs.add_column("Name", key="name")
-        runs.add_column("Status", key="status")
-        runs.add_column("Trials", key="trials")
-        runs.add_column("Decision", key="decision")
-        runs.add_column("Created", key="created")
+        runs.add_column("Run", key="id", width=4)
+        runs.add_column("Name", key="name", width=22)
+        runs.add_column("Status", key="status", width=9)
+        runs.add_column("Trials", key="trials", width=7)
+        runs.add_column("Decision", key="decision", width=14)
+        runs.add_column("Created", key="created", width=11)
         yield runs
         yield Static("", id="in-progress", classes="muted")
         yield Static("Configurations  (Enter: versions; t: trends)", classes="section")
         configs = DataTable(id="configs", cursor_type="row", zebra_stripes=True)
-        configs.add_column("Agent", key="agent")
-        configs.add_column("Versions", key="versions")
-        configs.add_column("Model", key="model")
-        configs.add_column("Updated", key="updated")
+        configs.add_column("Agent", key="agent", width=20)
+        configs.add_column("Versions", key="versions", width=8)
+        configs.add_column("Model", key="model", width=24)
+        configs.add_column("Updated", key="updated", width=16)
         yield configs
         yield Footer()
 
@@ -64,7 +64,7 @@ class HomeScreen(TammaScreen):
         for run in runs:
             table.add_row(
                 str(run.id), run.name, run.status, f"{run.done}/{run.total or run.done}",
-                "…" if run.status in FINISHED else "", run.created, key=str(run.id),
+                "…" if run.status in FINISHED else "", run.created[5:], key=str(run.id),
             )
         if runs:
             table.move_cursor(row=min(keep, len(runs) - 1))
@@ -97,7 +97,7 @@ class HomeScreen(TammaScreen):
         table = self.query_one("#runs", DataTable)
         for run_id, text in decisions.items():
             try:
-                table.update_cell(str(run_id), "decision", text, update_width=True)
+                table.update_cell(str(run_id), "decision", text)
             except Exception:  # the row went away in a refresh: nothing to update
                 pass
 

@@ -92,9 +92,10 @@ class RunScreen(TammaScreen):
         yield Static("", id="run-head")
         yield ProgressBar(id="run-progress", show_eta=False)
         arms = DataTable(id="arms", cursor_type="row")
-        for label, key in (("Arm", "arm"), ("Context", "context"), ("Trials", "n"),
-                           ("Pass rate", "rate"), ("95% interval", "ci"), ("Errors", "errors")):
-            arms.add_column(label, key=key)
+        for label, key, width in (("Arm", "arm", 12), ("Context", "context", 12), ("Trials", "n", 6),
+                                  ("Pass rate", "rate", 9), ("95% interval", "ci", 12),
+                                  ("Errors", "errors", 6)):
+            arms.add_column(label, key=key, width=width)
         yield arms
         yield Static("", id="run-errors", classes="muted")
         yield VirtualTable(TRIAL_COLUMNS, id="trials", follow=True)

@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from tamma_tui.services import browse
 
-from ..format import direction_style, fmt_metric, fmt_p
+from ..format import METRIC_SHORT, direction_style, fmt_metric, fmt_p
 from ..widgets.plots import PlotView, forest_plot
 from .report_view import ReportScreen
 
@@ -53,10 +53,11 @@ class SignificanceScreen(ReportScreen):
         yield Header()
         yield Static("", id="sig-head", classes="section")
         table = DataTable(id="comparisons", cursor_type="row", zebra_stripes=True)
-        for label, key in (("Variant", "variant"), ("Metric", "metric"), ("Diff", "diff"),
-                           ("95% CI", "ci"), ("p", "p"), ("p adj", "padj"), ("Effect", "effect"),
-                           ("Verdict", "verdict")):
-            table.add_column(label, key=key)
+        for label, key, width in (("Variant", "variant", 8), ("Metric", "metric", 11),
+                                  ("Diff", "diff", 7), ("95% CI", "ci", 17), ("p", "p", 6),
+                                  ("p adj", "padj", 6), ("Verdict", "verdict", 7),
+                                  ("Effect", "effect", 16)):
+            table.add_column(label, key=key, width=width)
         yield table
         yield PlotView(id="forest")
         with VerticalScroll(id="decision"):
@@ -94,11 +95,11 @@ class SignificanceScreen(ReportScreen):
             effect = r.get("effect_size") or {}
             eff = f"{effect.get('name', '')} {effect['value']:.2f}" if effect.get("value") is not None else "–"
             table.add_row(
-                r["variant"], metric,
+                r["variant"], METRIC_SHORT.get(metric, metric),
                 Text(fmt_metric(metric, r.get("diff"), signed=True), style=style),
-                f"{fmt_metric(metric, r.get('ci_low'), signed=True)} … {fmt_metric(metric, r.get('ci_high'), signed=True)}",
-                fmt_p(r.get("p_value")), fmt_p(r.get("p_adjusted")), eff,
-                Text(verdict(r), style=style),
+                f"{fmt_metric(metric, r.get('ci_low'), signed=True)}…{fmt_metric(metric, r.get('ci_high'), signed=True)}",
+                fmt_p(r.get("p_value")), fmt_p(r.get("p_adjusted")),
+                Text(verdict(r), style=style), eff,
                 key=str(i),
             )
         self._forest(self._rows[0]["metric"] if self._rows else None)

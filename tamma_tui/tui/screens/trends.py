@@ -28,15 +28,15 @@ class TrendsScreen(TammaScreen):
         yield Header()
         with Horizontal():
             agents = DataTable(id="trend-agents", cursor_type="row")
-            agents.add_column("Configuration", key="agent")
+            agents.add_column("Configuration", key="agent", width=18)
             yield agents
             with Vertical():
                 yield Static("", id="trend-head", classes="section")
                 metrics = DataTable(id="trend-metrics", cursor_type="row")
-                metrics.add_column("Metric", key="metric")
-                metrics.add_column("Over time", key="spark")
-                metrics.add_column("First", key="first")
-                metrics.add_column("Last", key="last")
+                metrics.add_column("Metric", key="metric", width=19)
+                metrics.add_column("Over time", key="spark", width=12)
+                metrics.add_column("First", key="first", width=9)
+                metrics.add_column("Last", key="last", width=9)
                 yield metrics
                 yield PlotView(id="trend-chart")
         yield Footer()
@@ -81,7 +81,7 @@ class TrendsScreen(TammaScreen):
             finite = [v for v in values if v is not None]
             if not finite:
                 continue
-            table.add_row(metric, sparkline(values), fmt_metric(metric, finite[0]),
+            table.add_row(metric, sparkline(values[-12:]), fmt_metric(metric, finite[0]),
                           fmt_metric(metric, finite[-1]), key=metric)
         if table.row_count:
             keys = [str(k.value) for k in table.rows]
