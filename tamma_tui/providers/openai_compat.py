@@ -102,12 +102,17 @@ class OpenAICompatProvider:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
         content = _dumps(body).encode()
-        headers = self._base_headers + [(b"Content-Length", str(len(content)).encode())]
+        raw = self._base_headers + [(b"Content-Length", str(len(content)).encode())]
         if key:
-            headers.append((b"Authorization", b"Bearer " + key.encode()))
+            raw.append((b"Authorization", b"Bearer " + key.encode()))
         if request.task_id:
-            headers.append((b"X-Tamma-Task", request.task_id.encode()))
-        return httpx.Request("POST", self._url, headers=headers, content=content, extensions=self._extensions)
+            raw.append((b"X-Tamma-Task", request.task_id.encode()))
+        # Headers built once and ``stream=`` given: httpx then skips its content-header
+        # pass, which would normalise every header twice more.
+        return httpx.Request(
+            "POST", self._url, headers=httpx.Headers(raw), stream=httpx.ByteStream(content),
+            extensions=self._extensions,
+        )
 
     async def complete(self, request: AgentRequest) -> Completion:
         key = read_api_key(self._key_env)
