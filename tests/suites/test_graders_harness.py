@@ -242,3 +242,51 @@ def test_huge_parametrized_suites_keep_counts_and_failures():
     assert res.error is None
     assert v["total"] == 3001 and v["passed"] == 3000 and v["failed"] == 1
     assert v["tests_truncated"] and v["tests"][0]["name"] == "test_last"
+
+
+def test_class_hooks_autouse_fixtures_param_marks_and_unittest():
+    tests = """
+import unittest
+import pytest
+from solution import add
+
+calls = []
+
+@pytest.fixture(autouse=True)
+def record():
+    calls.append("auto")
+    yield
+    calls.append("auto-done")
+
+class TestHooks:
+    @classmethod
+    def setup_class(cls):
+        cls.shared = 10
+
+    def setup_method(self):
+        self.local = 1
+
+    def test_uses_both(self):
+        assert add(self.shared, self.local) == 11
+
+    def test_autouse_ran(self):
+        assert calls.count("auto") >= 1
+
+@pytest.mark.parametrize("a,b", [(1, 1), pytest.param(1, 2, marks=pytest.mark.xfail(reason="odd"))])
+def test_even(a, b):
+    assert add(a, b) % 2 == 0
+
+class TestOldStyle(unittest.TestCase):
+    def test_ok(self):
+        self.assertEqual(add(2, 2), 4)
+
+    def test_bad(self):
+        self.assertEqual(add(2, 2), 5)
+"""
+    res = run_tests(tests, {"ref": {"solution.py": SOLUTION}})
+    by = {t["name"]: t["outcome"] for t in res.variants[0]["tests"]}
+    assert by == {
+        "TestHooks::test_autouse_ran": "passed", "TestHooks::test_uses_both": "passed",
+        "test_even[1-1]": "passed", "test_even[1-2]": "xfailed",
+        "TestOldStyle::test_ok": "passed", "TestOldStyle::test_bad": "failed",
+    }

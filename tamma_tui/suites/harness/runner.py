@@ -199,8 +199,16 @@ class Request:
 
 # ------------------------------------------------------------------ collection
 
+def _as_marks(values):
+    """Marks as stored by the shim, or MarkDecorators a test wrote itself (`pytestmark =
+    pytest.mark.skip`, `pytest.param(..., marks=pytest.mark.xfail(...))`)."""
+    if not isinstance(values, (list, tuple)):
+        values = [values]
+    return [getattr(v, "mark", v) for v in values if hasattr(v, "name")]
+
+
 def _marks(obj):
-    return list(getattr(obj, "pytestmark", []) or [])
+    return _as_marks(getattr(obj, "pytestmark", []) or [])
 
 
 def _param_id(value, argname, index):
@@ -226,7 +234,7 @@ def _expand_parametrize(marks):
         for i, raw in enumerate(argvalues):
             extra, pid = [], None
             if isinstance(raw, pytest.ParameterSet):
-                values, pid, extra = raw.values, raw.id, raw.marks
+                values, pid, extra = raw.values, raw.id, _as_marks(raw.marks)
             elif len(names) == 1:
                 values = (raw,)
             else:
@@ -312,6 +320,7 @@ class Item:
 def collect(module):
     items = []
     mod_defs = _fixture_defs(module)
+    mod_marks = _marks(module)  # a module-level `pytestmark` applies to every test
 
     def add(name, func, cls, cls_marks, defs):
         marks = _marks(func) + cls_marks
@@ -329,7 +338,7 @@ def collect(module):
 
     for name, obj in list(vars(module).items()):
         if name.startswith("test") and _isfunction(obj):
-            add(name, obj, None, [], mod_defs)
+            add(name, obj, None, mod_marks, mod_defs)
         elif name.startswith("Test") and isinstance(obj, type):
             unittest = sys.modules.get("unittest")  # no import: a TestCase means it is loaded
             if unittest is not None and issubclass(obj, unittest.TestCase):
@@ -341,7 +350,7 @@ def collect(module):
             cls_defs = {**mod_defs, **_fixture_defs(vars(obj))}
             for mname in dir(obj):
                 if mname.startswith("test") and callable(getattr(obj, mname, None)):
-                    add(f"{name}::{mname}", getattr(obj, mname), obj, _marks(obj), cls_defs)
+                    add(f"{name}::{mname}", getattr(obj, mname), obj, _marks(obj) + mod_marks, cls_defs)
     return items
 
 
@@ -380,6 +389,35 @@ def _run_unittest(item):
     if result.skipped:
         return "skipped", _short(result.skipped[0][1])
     return "passed", ""
+
+
+def _call_hook(hook, func):
+    """setup_method/teardown_method may or may not take the test method, as in pytest."""
+    code = getattr(getattr(hook, "__func__", hook), "__code__", None)
+    if code is not None and code.co_argcount <= 1:
+        return hook()
+    return hook(func)
+
+
+_classes_set_up = []
+
+
+def _class_setup(cls):
+    """setup_class once, before the class's first test; teardown_class runs at the end."""
+    if cls in _classes_set_up:
+        return
+    _classes_set_up.append(cls)
+    if hasattr(cls, "setup_class"):
+        cls.setup_class()
+
+
+def _class_teardowns():
+    for cls in reversed(_classes_set_up):
+        if hasattr(cls, "teardown_class"):
+            try:
+                cls.teardown_class()
+            except BaseException:  # noqa: BLE001 - the tests already have their outcomes
+                pass
 
 
 def run_item(item, module, test_path, tmp_root, counter):
@@ -450,8 +488,10 @@ def run_item(item, module, test_path, tmp_root, counter):
 
     outcome, message = "passed", ""
     try:
-        if instance is not None and hasattr(instance, "setup_method"):
-            instance.setup_method(func)
+        if instance is not None:
+            _class_setup(item.cls)
+            if hasattr(instance, "setup_method"):
+                _call_hook(instance.setup_method, func)
         names = [d.name for d in defs.values() if d.autouse] + _arg_names(func)
         kwargs = {}
         for name in names:
@@ -487,7 +527,7 @@ def run_item(item, module, test_path, tmp_root, counter):
         close()
     if instance is not None and hasattr(instance, "teardown_method"):
         try:
-            instance.teardown_method(func)
+            _call_hook(instance.teardown_method, func)
         except BaseException as exc:  # noqa: BLE001
             if outcome == "passed":
                 outcome, message = "error", "teardown_method: " + _describe(exc, test_path)
@@ -560,12 +600,15 @@ def run_variant(test_file, per_test_timeout, emit):
             outcome, message = run_item(item, module, test_path, tmp_root, counter)
         except TestTimeout:
             outcome, message = "failed", "timed out"
+        except BaseException as exc:  # noqa: BLE001 - e.g. a malformed mark; one test, not all
+            outcome, message = "error", "could not run: " + _describe(exc, test_path)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
         if outcome == "failed" and message == "timed out":
             message = f"timed out after {per_test_timeout:g}s"
         emit({"t": "test", "name": item.name, "outcome": outcome, "message": message,
               "duration_s": round(time.perf_counter() - started, 4)})
+    _class_teardowns()
 
 
 def _child(variant_dir, test_file, per_test_timeout, wfd):
