@@ -144,21 +144,21 @@ async def test_read_timeout_is_per_read_not_for_the_whole_body():
     async def handler(reader, writer):
         await _read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
-        for _ in range(4):  # 4 x 0.15 s: longer than the read timeout in total, not per read
+        for _ in range(4):  # 4 x 0.2 s: longer than the read timeout in total, not per read
             writer.write(b"1\r\nx\r\n")
             await writer.drain()
-            await asyncio.sleep(0.15)
+            await asyncio.sleep(0.2)
         writer.write(b"0\r\n\r\n")
         await writer.drain()
-        await asyncio.sleep(1.0)  # then stall: the next request's read must time out
+        await asyncio.sleep(2.5)  # then stall: the next request's read must time out
         writer.close()
 
     server, url = await _serve(handler)
     async with server:
-        async with httpx.AsyncClient(transport=FastHTTPTransport(2), timeout=httpx.Timeout(0.4)) as client:
+        async with httpx.AsyncClient(transport=FastHTTPTransport(2), timeout=httpx.Timeout(0.6)) as client:
             async with client.stream("GET", url + "/") as r:
                 body = b"".join([chunk async for chunk in r.aiter_raw()])
-                await asyncio.sleep(0.5)  # slow consumer: no deadline may fire in here
+                await asyncio.sleep(0.7)  # slow consumer: no deadline may fire in here
             assert body == b"xxxx"
             with pytest.raises(httpx.ReadTimeout):
                 await client.get(url + "/")
