@@ -34,8 +34,11 @@ TRIAL_COLUMNS = (
 CONTEXT_SHORT = {"development": "dev", "code_review": "review", "testing": "testing"}
 
 
-def trial_cells(arm, task_id, context, repeat, status, passed, score, latency, cost, error_kind):
-    """One trial as table cells plus its row style."""
+def trial_cells(raw: tuple) -> tuple[tuple[str, ...], str | None]:
+    """One trial (values in browse.TRIAL_COLUMNS order) as table cells plus its row style.
+
+    The trial table calls this only for the rows on screen."""
+    arm, task_id, context, repeat, status, passed, score, latency, cost, error_kind = raw
     mark = "–" if passed is None else ("✓" if passed else "✗")
     cells = (
         str(arm), str(task_id), CONTEXT_SHORT.get(context, str(context)), str(repeat), str(status), mark,
@@ -48,15 +51,9 @@ def trial_cells(arm, task_id, context, repeat, status, passed, score, latency, c
     return cells, style
 
 
-def format_trials(table: browse.TrialTable) -> tuple[list, list, list]:
-    """Rows, keys and styles for the virtual table (done in the worker thread)."""
-    rows, keys, styles = [], [], []
-    for arm, task, ctx, rep, status, passed, score, lat, cost, err in table.rows:
-        cells, style = trial_cells(arm, task, ctx, rep, status, passed, score, lat, cost, err)
-        rows.append(cells)
-        keys.append((arm, task, rep))
-        styles.append(style)
-    return rows, keys, styles
+def trial_keys(rows: list[tuple]) -> list[tuple[str, str, int]]:
+    """(arm, task, repeat): the row keys of the trial table."""
+    return [(r[0], r[1], r[3]) for r in rows]
 
 
 def rate_cells(n: int, passed: int, graded: int, errors: int) -> tuple[str, str, str, str]:
@@ -98,7 +95,7 @@ class RunScreen(TammaScreen):
             arms.add_column(label, key=key, width=width)
         yield arms
         yield Static("", id="run-errors", classes="muted")
-        yield VirtualTable(TRIAL_COLUMNS, id="trials", follow=True)
+        yield VirtualTable(TRIAL_COLUMNS, id="trials", follow=True, formatter=trial_cells)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -132,13 +129,17 @@ class RunScreen(TammaScreen):
         def load():
             detail = browse.run_detail(engine, run_id)
             progress = browse.run_progress(engine, run_id)
-            rows, keys, styles = format_trials(browse.trial_table(engine, run_id))
-            return detail, progress, rows, keys, styles
+            rows = browse.trial_table(engine, run_id).rows
+            errors: dict[str, int] = {}
+            for r in rows:
+                if r[9]:
+                    errors[r[9]] = errors.get(r[9], 0) + 1
+            return detail, progress, rows, trial_keys(rows), errors
 
         self.background(load, name=f"open run {run_id}", on_done=self._show_stored)
 
     def _show_stored(self, data) -> None:
-        detail, progress, rows, keys, styles = data
+        detail, progress, rows, keys, errors = data
         if self._live:
             return  # a launch started while this was loading; it owns the screen now
         self._detail = detail
@@ -160,13 +161,9 @@ class RunScreen(TammaScreen):
             arms.add_row(p.arm, p.context, *rate_cells(p.n, p.passed, p.graded, p.errors),
                          key=f"{p.arm}|{p.context}")
             self._arm_rows.add(f"{p.arm}|{p.context}")
-        errors = {}
-        for cells in rows:
-            if cells[9]:
-                errors[cells[9]] = errors.get(cells[9], 0) + 1
         self._show_errors(errors)
         table = self.query_one("#trials", VirtualTable)
-        table.set_rows(rows, keys, styles)
+        table.set_rows(rows, keys)
         table.move_to(0)
         self.load_seconds = time.perf_counter() - self._load_t0
 
@@ -228,16 +225,14 @@ class RunScreen(TammaScreen):
         batch = []
         while self._events:
             batch.append(self._events.popleft())
-        rows, keys, styles = [], [], []
+        rows, keys = [], []
         progress: RunProgress | None = None
         finished: RunFinished | None = None
         for ev in batch:
             if isinstance(ev, TrialFinished):
-                cells, style = trial_cells(ev.arm, ev.task_id, ev.context, ev.repeat, ev.status,
-                                           ev.passed, ev.score, ev.latency_s, ev.cost_usd, ev.error_kind)
-                rows.append(cells)
+                rows.append((ev.arm, ev.task_id, ev.context, ev.repeat, ev.status, ev.passed,
+                             ev.score, ev.latency_s, ev.cost_usd, ev.error_kind))
                 keys.append((ev.arm, ev.task_id, ev.repeat))
-                styles.append(style)
             elif isinstance(ev, RunProgress):
                 progress = ev
             elif isinstance(ev, RunStarted):
@@ -249,7 +244,7 @@ class RunScreen(TammaScreen):
             elif isinstance(ev, RunFinished):
                 finished = ev
         if rows:
-            self.query_one("#trials", VirtualTable).append_rows(rows, keys, styles)
+            self.query_one("#trials", VirtualTable).append_rows(rows, keys)
         if progress is not None:
             self._show_progress(progress)
         if finished is not None:

@@ -21,7 +21,11 @@ from textual.strip import Strip
 
 
 class VirtualTable(ScrollView, can_focus=True):
-    """Fixed-width columns of plain strings, one optional style class per row."""
+    """Fixed-width columns, one optional style class per row.
+
+    Rows are stored as given; with a ``formatter`` (raw row -> (cells, style class)) they
+    are formatted only when drawn, so loading 20,000 rows costs no formatting at all.
+    """
 
     COMPONENT_CLASSES = {
         "vtable--header",
@@ -59,6 +63,7 @@ class VirtualTable(ScrollView, can_focus=True):
         columns: Sequence[tuple[str, int]],
         *,
         follow: bool = False,
+        formatter=None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -66,7 +71,8 @@ class VirtualTable(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.columns = list(columns)
         self.follow = follow  # keep the newest row in view while rows are appended
-        self._rows: list[tuple[str, ...]] = []
+        self._formatter = formatter
+        self._rows: list[tuple] = []
         self._styles: list[str | None] = []
         self._keys: list[Hashable | None] = []
         self._index: dict[Hashable, int] = {}
@@ -79,7 +85,17 @@ class VirtualTable(ScrollView, can_focus=True):
         return len(self._rows)
 
     def row(self, index: int) -> tuple[str, ...]:
+        """The cells shown for a row."""
+        return self._cells(index)[0]
+
+    def raw_row(self, index: int) -> tuple:
         return self._rows[index]
+
+    def _cells(self, index: int) -> tuple[tuple[str, ...], str | None]:
+        raw = self._rows[index]
+        if self._formatter is not None:
+            return self._formatter(raw)
+        return raw, self._styles[index] if index < len(self._styles) else None
 
     def key_at(self, index: int) -> Hashable | None:
         return self._keys[index] if 0 <= index < len(self._keys) else None
@@ -100,7 +116,7 @@ class VirtualTable(ScrollView, can_focus=True):
     ) -> None:
         """Replace everything (one assignment, no per-row work beyond the key index)."""
         self._rows = rows
-        self._styles = styles if styles is not None else [None] * len(rows)
+        self._styles = styles if styles is not None else []
         self._keys = keys if keys is not None else [None] * len(rows)
         self._index = {k: i for i, k in enumerate(self._keys) if k is not None}
         self.cursor_row = min(self.cursor_row, max(len(rows) - 1, 0))
@@ -115,7 +131,8 @@ class VirtualTable(ScrollView, can_focus=True):
         start = len(self._rows)
         at_end = self.cursor_row >= start - 1
         self._rows.extend(rows)
-        self._styles.extend(styles if styles is not None else [None] * len(rows))
+        if styles is not None or self._styles:
+            self._styles.extend(styles if styles is not None else [None] * len(rows))
         new_keys = list(keys) if keys is not None else [None] * len(rows)
         self._keys.extend(new_keys)
         for offset, key in enumerate(new_keys):
@@ -130,7 +147,8 @@ class VirtualTable(ScrollView, can_focus=True):
         if index is None:
             return False
         self._rows[index] = values
-        self._styles[index] = style
+        if self._styles:
+            self._styles[index] = style
         self.refresh_line(index)
         return True
 
@@ -206,9 +224,9 @@ class VirtualTable(ScrollView, can_focus=True):
             index = int(scroll_y) + y - 1
             if index >= len(self._rows):
                 return Strip.blank(width, base)
-            text = self._format(self._rows[index])
+            cells, row_style = self._cells(index)
+            text = self._format(cells)
             style = base
-            row_style = self._styles[index]
             if row_style:
                 style = style + self.get_component_rich_style(f"vtable--{row_style}")
             if index == self.cursor_row:
