@@ -112,3 +112,47 @@ async def test_design_launch_watch_and_read_the_decision(app_factory, tmp_path):
         decision = static_text(app.screen.query_one("#decision-text"))
         assert decision.startswith("Decision:")
         assert "large" in decision
+
+
+async def test_cancel_with_confirmation_then_resume(app_factory, tmp_path):
+    work = _workdir(tmp_path)
+    exp = work / "slow.yaml"
+    exp.write_text(
+        "name: cancel-me\nsuite: tamma-match\ntrials: 4\nseed: 3\nconcurrency: 2\n"
+        "baseline: agents/baseline.yaml\nvariants:\n  - {name: large, config: agents/large.yaml}\n"
+    )
+    app = app_factory(workdir=work)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.launch(str(exp))
+        await pilot.pause()
+        screen = app.screen
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if screen.query_one("#trials").row_count > 0:
+                break
+        await pilot.press("x")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmScreen"
+        await pilot.press("n")  # changed our mind: the run goes on
+        assert screen._live and not screen._cancel.is_set()
+        await pilot.press("x", "y")
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if not screen._live:
+                break
+        await settle(pilot)
+        head = static_text(screen.query_one("#run-head"))
+        assert "cancel-me · cancelled" in head, head
+        kept = screen.query_one("#trials").row_count
+        assert 0 < kept < 288
+        await pilot.press("R")  # resume runs exactly the missing trials
+        await pilot.pause()
+        for _ in range(600):
+            await pilot.pause(0.05)
+            if not screen._live:
+                break
+        await settle(pilot)
+        head = static_text(screen.query_one("#run-head"))
+        assert "cancel-me · completed · 288/288 trials" in head, head
+        assert screen.query_one("#trials").row_count == 288  # kept ones, then the new ones

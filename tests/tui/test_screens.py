@@ -206,3 +206,18 @@ async def test_every_shipped_theme_renders(app_factory):
             runs = app.screen.query_one("#runs", DataTable)
             assert runs.row_count == 3
             assert "terse-vs-baseline-3" in "\n".join(s.text for s in app.screen._compositor.render_strips())
+
+
+async def test_command_palette_loads_an_experiment_into_the_designer(app_factory):
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Experiment terse")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.current_mode == "designer"
+        assert app.screen.query_one("#f-name").value == "terse-vs-baseline"
+        assert app.screen.query_one("#f-baseline").value == "b.yaml"

@@ -196,6 +196,24 @@ class RunScreen(TammaScreen):
             f"Starting {'resume of run ' + str(resume) if resume else path}…"
         )
         self.query_one("#run-progress", ProgressBar).update(total=None, progress=0)
+        if resume is None:
+            self._launch_engine(path, None)
+            return
+        # Show the trials kept from the earlier attempt first, then append the new ones.
+        engine = self.engine
+
+        def kept():
+            rows = browse.trial_table(engine, resume).rows
+            return rows, trial_keys(rows)
+
+        def show_kept(data) -> None:
+            rows, keys = data
+            self.query_one("#trials", VirtualTable).set_rows(rows, keys)
+            self._launch_engine(path, resume)
+
+        self.background(kept, name="kept trials", on_done=show_kept)
+
+    def _launch_engine(self, path: str | None, resume: int | None) -> None:
         services, cancel, events = self.services, self._cancel, self._events
 
         def job():
