@@ -21,6 +21,7 @@ def report_for_run(db_engine: Engine, run_id: int | str, **options: Any) -> dict
     """The schema-version-1 report of one run, plus `run` details and `sequential_looks`."""
     from tamma_tui.analysis.report import build_report
     from tamma_tui.analysis.sequential import stored_looks
+    from tamma_tui.analysis.sessions import session_report
     from tamma_tui.config.errors import BadInput
     from tamma_tui.store import queries, repo
 
@@ -42,13 +43,16 @@ def report_for_run(db_engine: Engine, run_id: int | str, **options: Any) -> dict
     arms = [{"name": a["name"], "baseline": a["baseline"], "config_sha256": a["config_sha256"]}
             for a in queries.arm_configs(db_engine, run.id)]
     columns = ["arm", "task_id", "context", "repeat", "status", "passed", "score", "latency_s", "ttft_s",
-               "cost_usd", "prompt_tokens", "completion_tokens", "context_utilization"]
+               "cost_usd", "prompt_tokens", "completion_tokens", "context_utilization", "session_position"]
     frame = queries.load_trials_frame(db_engine, run.id, columns=columns)
     if frame.empty:
         raise BadInput(f"run {run.id} has no trials to report on", field="RUN")
     report = build_report(frame, run_id=run.id, arms=arms or None, **settings)
     report["run"] = {"name": run.name, "kind": run.kind, "status": run.status, "suite": run.suite,
                      "trials_per_task": run.trials_per_task, "sequential": bool(run.sequential)}
+    sessions = session_report(frame, alpha=report["alpha"])
+    if sessions:
+        report["sessions"] = sessions
     looks = stored_looks(db_engine, run.id)
     if looks:
         report["sequential_looks"] = looks
@@ -175,6 +179,28 @@ def _look_cells(look: dict[str, Any]) -> list[str]:
     return [str(look["look"]), str(look["n_tasks"]), "; ".join(parts), look["decision"]]
 
 
+def _session_tables(report: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
+    """Quality and context use by position in a mixed session, and the switching cost."""
+    sessions = report.get("sessions")
+    if not sessions:
+        return []
+    out = []
+    rows = [[p["arm"], str(p["first"]) if p["first"] == p["last"] else f"{p['first']}-{p['last']}", str(p["n"]), format_value("pass_rate", p["pass_rate"]),
+             format_value("score", p["score"]), format_value("context_utilization", p["context_utilization"])]
+            for p in sessions["by_position"]]
+    out.append(("Mixed sessions: quality and context use by position in the conversation",
+                ["arm", "positions", "n", "pass rate", "score", "ctx util"], rows))
+    if sessions["switching_cost"]:
+        rows = [[c["arm"], short_label(c["metric"]), str(c["n_tasks"]),
+                 format_value(c["metric"], c["isolated_mean"]), format_value(c["metric"], c["mixed_mean"]),
+                 format_value(c["metric"], c["diff"], signed=True),
+                 _ci(c["metric"], c["ci_low"], c["ci_high"], signed=True), _p(c["p_value"])]
+                for c in sessions["switching_cost"]]
+        out.append(("Switching cost: the mixed session minus the same tasks run in isolation",
+                    ["arm", "metric", "tasks", "isolated", "mixed", "diff", "95% CI", "p"], rows))
+    return out
+
+
 def _decision_lines(report: dict[str, Any]) -> list[str]:
     d = report["decision"]
     head = f"Winner: {d['winner']}" if d["winner"] else "Winner: none, keep the baseline"
@@ -210,6 +236,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     if report.get("noise_band"):
         out += ["## A/A noise band", "", "Differences inside the band mean nothing.", "", _md_table(
             ["metric", "pairs", "A/A diff", "band"], [_noise_cells(n) for n in report["noise_band"]]), ""]
+    for title, header, rows in _session_tables(report):
+        out += [f"## {title}", "", _md_table(header, rows), ""]
     if report.get("sequential_looks"):
         out += ["## Sequential looks", "", _md_table(
             ["look", "tasks", "always-valid p per variant", "decision"],
@@ -298,6 +326,9 @@ def render_rich(report: dict[str, Any], *, brief: bool = False):
         parts.append(table("A/A noise band: differences inside it mean nothing",
                            ["metric", "pairs", "A/A diff", "band"],
                            [_noise_cells(n) for n in report["noise_band"]], right=1))
+    if not brief:
+        for title, header, rows in _session_tables(report):
+            parts.append(table(title, header, rows, right=1))
     if report.get("sequential_looks"):
         parts.append(table("Sequential looks", ["look", "tasks", "always-valid p per variant", "decision"],
                            [_look_cells(look) for look in report["sequential_looks"]]))
