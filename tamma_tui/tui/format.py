@@ -59,17 +59,21 @@ def wilson(passed: int, n: int, z: float = 1.96) -> tuple[float, float]:
 
 def rich_color(app, name: str) -> str:
     """A theme variable as a Rich colour (ANSI theme values like ``ansi_green`` -> ``green``)."""
-    value = app.theme_variables.get(name) or "default"
-    value = value.split()[0]
-    if value.startswith("ansi_"):
-        value = value.removeprefix("ansi_")
+    from rich.color import Color, ColorParseError
+
+    value = (app.theme_variables.get(name) or "default").split()[0].removeprefix("ansi_")
+    try:
+        Color.parse(value)
+    except ColorParseError:  # e.g. "auto": a Textual-only value; let the widget decide
+        return ""
     return value
 
 
 def direction_style(app, direction: str, significant: bool) -> str:
-    """Better/worse by the metric's own sense; only significant ones get colour and weight."""
+    """Better/worse by the metric's own sense; only significant ones get colour and weight,
+    the rest are dimmed (a difference that may be noise should not catch the eye)."""
     if not significant:
-        return rich_color(app, "text-muted") if direction != "none" else ""
+        return "dim"
     if direction == "better":
         return f"bold {rich_color(app, 'success')}"
     if direction == "worse":

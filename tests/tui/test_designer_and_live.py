@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import yaml
@@ -121,7 +122,18 @@ async def test_cancel_with_confirmation_then_resume(app_factory, tmp_path):
         "name: cancel-me\nsuite: tamma-match\ntrials: 4\nseed: 3\nconcurrency: 2\n"
         "baseline: agents/baseline.yaml\nvariants:\n  - {name: large, config: agents/large.yaml}\n"
     )
-    app = app_factory(workdir=work)
+    from tamma_tui.services.experiments import run_experiment
+
+    def slowed_first_attempt(path, *, on_event, resume=None, **kwargs):
+        # The engine calls on_event in its own thread: pausing there slows the run down
+        # enough for the user (this test) to change their mind before it finishes.
+        def slow(event):
+            time.sleep(0.01)
+            on_event(event)
+
+        return run_experiment(path, on_event=slow if resume is None else on_event, resume=resume, **kwargs)
+
+    app = app_factory(workdir=work, services={"run_experiment": slowed_first_attempt})
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         app.launch(str(exp))

@@ -221,3 +221,15 @@ async def test_command_palette_loads_an_experiment_into_the_designer(app_factory
         assert app.current_mode == "designer"
         assert app.screen.query_one("#f-name").value == "terse-vs-baseline"
         assert app.screen.query_one("#f-baseline").value == "b.yaml"
+
+
+async def test_non_significant_differences_render_in_every_theme(app_factory):
+    # Run 3 is small: its differences point somewhere but are not significant.
+    for theme in ("dark", "ansi"):
+        app = app_factory(theme=theme, start_mode="compare", run_id=3)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            matrix = app.screen.query_one("#matrix", DataTable)
+            cell = matrix.get_cell("pass_rate:terse", "all")
+            assert [s.style for s in cell.spans] == ["dim"]
+            assert "pass_rate" in "\n".join(s.text for s in app.screen._compositor.render_strips())
