@@ -89,3 +89,21 @@ def test_answers_grade_as_labelled(task, grades):
             assert g.score == 0.0 and not g.details["reference_passed"]
         else:
             assert g.details["reference_passed"] and g.score < 0.75
+
+
+def test_reference_answers_pass_under_real_pytest(tmp_path):
+    """The stand-in is not the judge of last resort: real pytest agrees on every reference."""
+    import subprocess
+    import sys
+
+    for task in TASKS:
+        folder = tmp_path / task.id
+        folder.mkdir()
+        (folder / task.grader["module"]).write_text(task.grader["reference"])
+        code, _ = extract_python(task.answers[0].text)
+        (folder / f"test_{task.id.replace('-', '_')}.py").write_text(code)
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          "-p", "no:randomly", str(tmp_path)],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert out.returncode == 0, out.stdout[-2000:]
+    assert " passed" in out.stdout and "failed" not in out.stdout
