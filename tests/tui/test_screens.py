@@ -233,3 +233,29 @@ async def test_non_significant_differences_render_in_every_theme(app_factory):
             cell = matrix.get_cell("pass_rate:terse", "all")
             assert [s.style for s in cell.spans] == ["dim"]
             assert "pass_rate" in "\n".join(s.text for s in app.screen._compositor.render_strips())
+
+
+async def test_home_updates_rows_in_place_while_a_run_progresses(app_factory, seeded):
+    from sqlalchemy import update
+
+    from tamma_tui.store.models import Run
+
+    engine, ids = seeded
+    with engine.begin() as conn:
+        conn.execute(update(Run).where(Run.id == ids["terse-vs-baseline-3"]).values(status="running"))
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        runs = screen.query_one("#runs", DataTable)
+        assert "In progress: run 3" in static_text(screen.query_one("#in-progress"))
+        runs.move_cursor(row=1)
+        first_row_key = list(runs.rows)[0]
+        with engine.begin() as conn:
+            conn.execute(update(Run).where(Run.id == ids["terse-vs-baseline-3"]).values(status="cancelled"))
+        screen._poll()  # what the 2-second timer does
+        await settle(pilot)
+        assert table_column(runs, "status")[0] == "cancelled"
+        assert list(runs.rows)[0] is first_row_key  # the same row, updated in place
+        assert runs.cursor_row == 1
+        assert "No run in progress" in static_text(screen.query_one("#in-progress"))

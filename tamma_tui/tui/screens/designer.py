@@ -199,6 +199,7 @@ class DesignerScreen(TammaScreen):
     def __init__(self) -> None:
         super().__init__()
         self._spec: ExperimentSpec | None = None
+        self._problem = ""
         self._check_timer = None
 
     def compose(self) -> ComposeResult:
@@ -295,8 +296,9 @@ class DesignerScreen(TammaScreen):
             spec = validate_form(self.values(), self.services.workdir)
         except BadInput as exc:
             self._spec = None
+            self._problem = f"{exc.field + ': ' if exc.field else ''}{exc.reason}"
             validation.set_classes("-bad")
-            validation.update(f"✗ {exc.field + ': ' if exc.field else ''}{exc.reason}")
+            validation.update(f"✗ {self._problem}")
             self.query_one("#power", Static).update("")
             return None
         self._spec = spec
@@ -330,8 +332,7 @@ class DesignerScreen(TammaScreen):
     def _save(self) -> Path | None:
         spec = self.check()
         if spec is None:
-            self.app.notify("Fix the form first: " + str(self.query_one("#validation", Static).render()),
-                            severity="error")
+            self.app.notify(f"Fix the form first: {self._problem}", severity="error")
             return None
         values = self.values()
         workdir = self.services.workdir

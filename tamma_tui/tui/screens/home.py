@@ -8,9 +8,11 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from tamma_tui.services import browse
 
+from ..widgets.table_sync import sync_rows
 from .base import TammaScreen
 
 FINISHED = {"completed", "stopped_early", "cancelled", "budget_exhausted"}
+POLL_S = 2.0  # while a run is in progress, Home re-reads the runs this often
 
 
 class HomeScreen(TammaScreen):
@@ -42,11 +44,24 @@ class HomeScreen(TammaScreen):
         yield configs
         yield Footer()
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._decided: dict[int, str] = {}  # a finished run's decision does not change
+        self._worker = None
+        self._running = False
+
     def on_mount(self) -> None:
         self.action_refresh()
+        self.set_interval(POLL_S, self._poll)
 
     def on_screen_resume(self) -> None:
         self.action_refresh()
+
+    def _poll(self) -> None:
+        # Polls never overlap, and only run while someone is watching a run progress.
+        busy = self._worker is not None and not self._worker.is_finished
+        if self._running and self.is_current and not busy:
+            self.action_refresh()
 
     def action_refresh(self) -> None:
         engine = self.engine
@@ -54,33 +69,30 @@ class HomeScreen(TammaScreen):
         def load():
             return browse.recent_runs(engine, 50), browse.list_configs(engine)
 
-        self.background(load, name="load home", on_done=self._show)
+        self._worker = self.background(load, name="load home", on_done=self._show)
 
     def _show(self, data) -> None:
         runs, configs = data
         table = self.query_one("#runs", DataTable)
-        keep = table.cursor_row
-        table.clear()
-        for run in runs:
-            table.add_row(
-                str(run.id), run.name, run.status, f"{run.done}/{run.total or run.done}",
-                "…" if run.status in FINISHED else "", run.created[5:], key=str(run.id),
-            )
-        if runs:
-            table.move_cursor(row=min(keep, len(runs) - 1))
-            if self.app.run_id is None:
-                self.app.run_id = runs[0].id
+        sync_rows(table, [
+            (str(run.id), (str(run.id), run.name, run.status, f"{run.done}/{run.total or run.done}",
+                           self._decided.get(run.id, "…" if run.status in FINISHED else ""),
+                           run.created[5:]))
+            for run in runs
+        ])
+        if runs and self.app.run_id is None:
+            self.app.run_id = runs[0].id
         running = [r for r in runs if r.status == "running"]
+        self._running = bool(running)
         self.query_one("#in-progress", Static).update(
             "In progress: " + ", ".join(f"run {r.id} {r.name} {r.done}/{r.total}" for r in running)
             if running else "No run in progress.  Press 3 to design one, or run `tamma-bench run`."
         )
-        ctable = self.query_one("#configs", DataTable)
-        ctable.clear()
-        for cfg in configs:
-            ctable.add_row(cfg.agent_id, str(cfg.n_versions), f"{cfg.provider}/{cfg.model}",
-                           cfg.updated, key=cfg.agent_id)
-        decide = [r.id for r in runs if r.status in FINISHED and r.done][:10]
+        sync_rows(self.query_one("#configs", DataTable), [
+            (cfg.agent_id, (cfg.agent_id, str(cfg.n_versions), f"{cfg.provider}/{cfg.model}", cfg.updated))
+            for cfg in configs
+        ])
+        decide = [r.id for r in runs if r.status in FINISHED and r.done and r.id not in self._decided][:10]
         if decide:
             self.background(self._decisions, decide, name="decisions", on_done=self._show_decisions)
 
@@ -94,6 +106,7 @@ class HomeScreen(TammaScreen):
         return out
 
     def _show_decisions(self, decisions: dict[int, str]) -> None:
+        self._decided.update(decisions)
         table = self.query_one("#runs", DataTable)
         for run_id, text in decisions.items():
             try:

@@ -130,6 +130,11 @@ class SignificanceScreen(ReportScreen):
             lines += [f"  {guardrail_words(g, detail.baseline)}" for g in guards]
         else:
             lines.append("No guardrails were set.")
+        for band in report.get("noise_band") or []:  # A/A runs: what differences mean nothing
+            if band.get("band") is not None:
+                metric = band.get("metric", "")
+                lines.append(f"A/A noise band on {metric}: differences within "
+                             f"±{fmt_metric(metric, band['band'])} mean nothing.")
         self.query_one("#decision-text", Static).update(Text("\n".join(lines)))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
