@@ -47,6 +47,7 @@ class _Pool:
         self.open = 0
         self.idle: dict[tuple[str, int], collections.deque[_Connection]] = {}
         self.waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self.closed = False
 
     def take_idle(self, key: tuple[str, int]) -> _Connection | None:
         idle = self.idle.get(key)
@@ -91,7 +92,7 @@ class _Pool:
         return False
 
     def release(self, conn: _Connection) -> None:
-        if conn.usable():
+        if conn.usable() and not self.closed:
             self.idle.setdefault(conn.key, collections.deque()).append(conn)
             self._wake()
         else:
@@ -110,6 +111,7 @@ class _Pool:
                 return
 
     def close_all(self) -> None:
+        self.closed = True  # connections still in use are closed when they come back
         for idle in self.idle.values():
             while idle:
                 self.discard(idle.pop())
