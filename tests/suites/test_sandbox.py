@@ -181,6 +181,19 @@ def test_connection_to_a_local_server_is_refused():
     assert len(accepted) == 1  # only our own sanity connection arrived
 
 
+@pytest.mark.skipif("no-pid-isolation" in LEVEL or "no-filesystem-isolation" in LEVEL,
+                    reason="needs the pid and mount namespaces")
+def test_host_processes_are_invisible():
+    code = ("import os\n"
+            "pids = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\n"
+            "print(os.getpid(), pids)\n")
+    res = sandbox.run_python("ps.py", {"ps.py": code})
+    assert res.ok, res.stderr
+    own_pid, listing = res.stdout.split(" ", 1)
+    assert own_pid == "1"  # the payload is init of its own pid namespace
+    assert listing.strip() == "[1]"  # and sees no other process, the host's included
+
+
 def test_output_flood_is_truncated_and_stopped():
     code = "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n"
     res = sandbox.run_python("flood.py", {"flood.py": code},

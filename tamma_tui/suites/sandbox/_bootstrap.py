@@ -29,6 +29,7 @@ CLONE_NEWNET = 0x40000000
 MS_RDONLY = 1
 MS_NOSUID = 2
 MS_NODEV = 4
+MS_NOEXEC = 8
 MS_REMOUNT = 32
 MS_BIND = 4096
 MS_REC = 16384
@@ -223,6 +224,13 @@ def _prepare(policy):
 def _become_payload(policy, state):
     """In the forked child: drop privileges, apply process limits."""
     lim = policy.get("limits", {})
+    if state["readonly_root"] and "pid" in state["namespaces"]:
+        # We are pid 1 of the new pid namespace: a fresh /proc shows only the sandbox's own
+        # processes, not the host's (whose command lines may hold secrets).
+        try:
+            _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        except OSError:
+            pass
     if state["uid_drop"]:
         uid = policy["uid"]
         os.setgroups([])
