@@ -106,7 +106,11 @@ def test_background_process_does_not_outlive_a_normal_exit():
 
 
 @pytest.mark.skipif("no-filesystem-isolation" in LEVEL, reason="no read-only mount namespace")
-def test_write_outside_the_workspace_fails_and_nothing_appears(tmp_path):
+@pytest.mark.parametrize("per_mount_fallback", [False, True], ids=["mount_setattr", "remount_each"])
+def test_write_outside_the_workspace_fails_and_nothing_appears(tmp_path, monkeypatch,
+                                                                per_mount_fallback):
+    if per_mount_fallback:  # the path taken on kernels without recursive mount_setattr
+        monkeypatch.setenv("TAMMA_SANDBOX_RO_FALLBACK", "1")
     target_dir = tmp_path / "outside"
     target_dir.mkdir(mode=0o777)
     os.chmod(target_dir, 0o777)  # even a world-writable directory must stay untouched

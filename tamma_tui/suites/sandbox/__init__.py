@@ -365,6 +365,8 @@ def run(argv: Sequence[str], files: Mapping[str, str | bytes] | None = None, *,
             "workspace": ws,
             "uid": uid,
             "inline_python": _inline_python,
+            # Test hook: use the per-mount read-only remount meant for pre-5.12 kernels.
+            "ro_fallback": os.environ.get("TAMMA_SANDBOX_RO_FALLBACK") == "1",
             "isolate": {"net": feats["net"], "fs": feats["fs"], "pid": feats["pid"]},
             "limits": {"cpu": limits.cpu_s, "memory": limits.memory_bytes,
                        "fsize": limits.file_bytes, "nproc": limits.processes,

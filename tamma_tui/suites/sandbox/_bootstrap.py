@@ -142,17 +142,46 @@ def _workspace_tmpfs(workspace, disk_mb):
         os.close(src)
 
 
-def _readonly_except(workspace, prefix=None, disk_mb=None):
+_KEEP_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC,
+               "noatime": 1024, "nodiratime": 2048, "relatime": 1 << 21}
+
+
+def _remount_each_readonly():
+    """Remount every mount read-only, one by one, keeping its other flags (a user
+    namespace may not clear them). Raises if "/" itself stays writable."""
+    with open("/proc/self/mountinfo") as fh:
+        entries = [line.split() for line in fh]
+    done_root = False
+    for fields in sorted(entries, key=lambda f: len(f[4])):  # parents before children
+        point = fields[4].replace("\\040", " ")
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
+        for opt in fields[5].split(","):
+            flags |= _KEEP_FLAGS.get(opt, 0)
+        try:
+            _mount(None, point, None, flags)
+            done_root = done_root or point == "/"
+        except OSError:
+            if point == "/":
+                raise
+    if not done_root:
+        raise OSError("could not remount / read-only")
+
+
+def _readonly_except(workspace, prefix=None, disk_mb=None, force_fallback=False):
     """Make every mount read-only, then give the workspace back read-write: a fresh
     size-limited tmpfs when `disk_mb` is set, else a bind of the host directory."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     if prefix:
         _expose_interpreter(prefix)
-    if SYS_MOUNT_SETATTR is None:
-        raise OSError("mount_setattr unknown on this architecture")
-    attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
-    _check(_libc.syscall(SYS_MOUNT_SETATTR, AT_FDCWD, b"/", AT_RECURSIVE, ctypes.byref(attr),
-                         ctypes.c_size_t(ctypes.sizeof(attr))), "mount_setattr /")
+    try:
+        if force_fallback or SYS_MOUNT_SETATTR is None:
+            raise OSError(38, "mount_setattr not used")
+        attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
+        _check(_libc.syscall(SYS_MOUNT_SETATTR, AT_FDCWD, b"/", AT_RECURSIVE,
+                             ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr))),
+               "mount_setattr /")
+    except OSError:
+        _remount_each_readonly()  # kernels before 5.12 have no recursive mount_setattr
     if disk_mb:
         try:
             _workspace_tmpfs(workspace, disk_mb)
@@ -207,7 +236,7 @@ def _prepare(policy):
     if "mount" in entered:
         try:
             _readonly_except(policy["workspace"], prefix if want_drop else None,
-                             lim.get("disk_mb"))
+                             lim.get("disk_mb"), bool(policy.get("ro_fallback")))
             state["readonly_root"] = True
         except OSError as exc:
             state["errors"].append(str(exc))
