@@ -83,3 +83,22 @@ def test_raw_json_and_garbage():
     assert not junk.passed and junk.score == 0.0 and "no findings" in junk.details["error"]
     odd = grade(TASK, '{"findings": [{"line_start": "x"}, 5, {"line": "L12", "category": "SECURITY"}]}')
     assert odd.details["findings"] == 1 and odd.details["recall"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("word,category", [
+    ("Security", "security"), ("error-handling", "error_handling"), ("Error Handling", "error_handling"),
+    ("correctness", "bug"), ("logic error", "bug"), ("efficiency", "performance"),
+    ("maintainability", "style"), ("sql injection", "security"),
+])
+def test_category_synonyms(word, category):
+    from tamma_tui.suites.graders.code_review import normalise_category
+    assert normalise_category(word) == category
+
+
+@pytest.mark.parametrize("word,severity", [
+    ("HIGH", "high"), ("critical", "high"), ("Major", "high"), ("minor", "low"), ("nit", "low"),
+    ("info", "low"), ("moderate", "medium"), ("", "medium"), ("whatever", "medium"),
+])
+def test_severity_words(word, severity):
+    from tamma_tui.suites.graders.code_review import normalise_severity
+    assert normalise_severity(word) == severity

@@ -29,14 +29,15 @@ _CATEGORY_WORDS = [  # first hit wins, so the specific words come before "bug"
     ("error_handling", ("error_handling", "error handling", "error-handling", "exception",
                         "except", "swallow", "unhandled", "error path", "raise")),
     ("performance", ("performance", "perf", "slow", "quadratic", "o(n^2)", "o(n**2)",
-                     "inefficient", "n+1", "complexity")),
-    ("style", ("style", "naming", "readability", "pep8", "pep 8", "docstring", "cosmetic")),
+                     "inefficient", "efficiency", "n+1", "complexity")),
+    ("style", ("style", "naming", "readability", "maintainability", "pep8", "pep 8",
+               "docstring", "documentation", "cosmetic")),
     ("bug", ("bug", "incorrect", "wrong", "off-by-one", "off by one", "logic", "crash",
-             "race", "broken")),
+             "race", "broken", "correctness", "defect")),
 ]
 _SEVERITY_WORDS = [
     ("high", ("high", "critical", "severe", "major", "blocker")),
-    ("low", ("low", "minor", "nit", "trivial", "cosmetic")),
+    ("low", ("low", "minor", "nit", "trivial", "cosmetic", "info", "informational")),
     ("medium", ("medium", "moderate", "normal")),
 ]
 _LINE_RANGE = re.compile(
