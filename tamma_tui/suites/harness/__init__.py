@@ -4,6 +4,10 @@ Starting pytest per grade costs ~0.3 s; this harness costs one stdlib-only inter
 per grade plus one fork per variant (the reference and each mutant in the testing context).
 The runner and a small pytest stand-in (``pytest_shim.py``, installed as ``pytest.py``) are
 copied into the workspace, so tests that ``import pytest`` keep working.
+
+Limit, as with pytest itself: tests run in the same process as the code under test, so a
+module written to cheat could patch the runner and fake its own outcomes. The sandbox
+contains what hostile code can do to the machine; it does not make cheating impossible.
 """
 
 from __future__ import annotations
