@@ -295,3 +295,12 @@ def test_an_ordinary_user_gets_the_same_isolation():
     assert lines[1] == "['lo']" and lines[2] == "DENIED"
     assert lines[3].startswith("REFUSED") and int(lines[3].split()[1]) < 16
     assert not os.path.exists(victim)
+
+
+def test_any_program_runs_with_the_same_isolation():
+    res = sandbox.run(["/bin/sh", "-c", "echo $HOME; echo $TMPDIR; id -u; echo hi > f; cat f"])
+    assert res.ok, res.stderr
+    home, tmpdir, uid, echoed = res.stdout.split()
+    assert tmpdir == home + "/tmp" and echoed == "hi"
+    if "no-process-limit" not in LEVEL and os.geteuid() == 0:
+        assert uid != "0"  # root hands the payload a throw-away uid
