@@ -290,3 +290,14 @@ class TestOldStyle(unittest.TestCase):
         "test_even[1-1]": "passed", "test_even[1-2]": "xfailed",
         "TestOldStyle::test_ok": "passed", "TestOldStyle::test_bad": "failed",
     }
+
+
+def test_a_background_process_holding_the_pipe_does_not_stall_the_grade():
+    sneaky = ("import os, time\n"
+              "if os.fork() == 0:\n    time.sleep(30)\n    os._exit(0)\n"
+              "def add(a, b):\n    return a + b\n")
+    res = run_tests("from solution import add\n\ndef test_add():\n    assert add(1, 1) == 2\n",
+                    {"ref": {"solution.py": sneaky}}, variant_timeout=10)
+    v = res.variants[0]
+    assert v["passed"] == 1 and not v["timed_out"]
+    assert res.duration_s < 5

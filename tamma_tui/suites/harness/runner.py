@@ -612,6 +612,7 @@ def run_variant(test_file, per_test_timeout, emit):
 
 
 def _child(variant_dir, test_file, per_test_timeout, wfd):
+    os.setpgid(0, 0)  # its own group: whatever the tested code starts is killed with it
     # Tested code must not write into the result channel's stdout; its prints go nowhere.
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -663,12 +664,15 @@ def run_one(variant, test_file, per_test_timeout, variant_timeout):
         if not chunk:
             break
         buf += chunk
+        if buf.endswith(b"\ndone\n") or buf == b"done\n":
+            break  # finished; a process the tests left behind may still hold the pipe
         if len(buf) > 4 << 20:  # absurd amount of result data: stop listening
             break
-    try:  # finished or not, the child is done for: make sure it is gone before waiting
-        os.kill(pid, signal.SIGKILL)
-    except OSError:
-        pass
+    for kill in (os.killpg, os.kill):  # finished or not: the child and its group are done for
+        try:
+            kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
     _, status = os.waitpid(pid, 0)
     os.close(rfd)
     result = {"name": variant["name"], "tests": [], "collection_error": None,
