@@ -37,6 +37,9 @@ def _stop(proc: subprocess.Popen) -> int:
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
 
 
 async def test_sim_server_process_serves_models_and_completions():
