@@ -304,3 +304,21 @@ def test_any_program_runs_with_the_same_isolation():
     assert tmpdir == home + "/tmp" and echoed == "hi"
     if "no-process-limit" not in LEVEL and os.geteuid() == 0:
         assert uid != "0"  # root hands the payload a throw-away uid
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or LEVEL != "full", reason="root with full isolation")
+def test_tmpdir_the_sandbox_uid_cannot_reach_is_avoided(tmp_path):
+    import subprocess
+    import sys
+
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    code = ("import sys; sys.path.insert(0, sys.argv[1])\n"
+            "from tamma_tui.suites import sandbox\n"
+            "r = sandbox.run_python('a.py', {'a.py': 'import os; print(os.getuid())'})\n"
+            "print(sandbox.isolation_level(), r.stdout.strip(), r.exit_code)\n")
+    out = subprocess.run([sys.executable, "-c", code, REPO], capture_output=True, text=True,
+                         env=dict(os.environ, TMPDIR=str(private)), timeout=60)
+    level, uid, code_ = out.stdout.split()
+    assert (level, code_) == ("full", "0") and uid != "0"
+    assert list(private.iterdir()) == []  # nothing was put where the payload can't go

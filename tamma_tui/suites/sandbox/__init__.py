@@ -17,6 +17,7 @@ group and scrubbed environment only), e.g. to compare behaviour; the level then 
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import os
 import queue
@@ -128,8 +129,8 @@ def _features() -> dict:
             return _probe_result
         found = {"net": False, "fs": False, "pid": False, "nproc": False, "errors": []}
         if sys.platform.startswith("linux") and os.environ.get("TAMMA_SANDBOX_WEAK") != "1":
-            ws = tempfile.mkdtemp(prefix="tamma-probe-")
-            outside = os.path.join(tempfile.gettempdir(), f"tamma-probe-out-{secrets.token_hex(6)}")
+            ws = tempfile.mkdtemp(prefix="tamma-probe-", dir=_workspace_parent())
+            outside = os.path.join(_workspace_parent(), f"tamma-probe-out-{secrets.token_hex(6)}")
             try:
                 policy = {"probe": True, "workspace": ws, "outside": outside,
                           "uid": _pick_uid(), "limits": {},
@@ -299,6 +300,19 @@ def _read_capped(proc: subprocess.Popen, limits: Limits, deadline: float):
     return keep[proc.stdout], keep[proc.stderr], seen[proc.stdout], seen[proc.stderr], reason
 
 
+@functools.lru_cache(maxsize=1)
+def _workspace_parent() -> str:
+    """Where workspaces go: the temp dir, unless the dropped uid could not reach it (e.g.
+    TMPDIR under /root), in which case /tmp."""
+    base = os.path.realpath(tempfile.gettempdir())
+    parts = base.strip("/").split("/")
+    reachable = all(os.stat("/" + "/".join(parts[:i])).st_mode & 0o001
+                    for i in range(1, len(parts) + 1))
+    if not reachable and os.path.isdir("/tmp") and os.access("/tmp", os.W_OK):
+        return "/tmp"
+    return base
+
+
 def _read_status(fd: int, deadline: float) -> int | None:
     """The payload's exit status as the bootstrap reports it just before exiting."""
     data = b""
@@ -355,7 +369,7 @@ def run(argv: Sequence[str], files: Mapping[str, str | bytes] | None = None, *,
     """
     feats = _features()
     level = isolation_level()
-    ws = tempfile.mkdtemp(prefix="tamma-sbx-")
+    ws = tempfile.mkdtemp(prefix="tamma-sbx-", dir=_workspace_parent())
     try:
         root = Path(ws)
         (root / "tmp").mkdir()
