@@ -4,10 +4,11 @@ Every run gets a fresh temporary workspace (its cwd, HOME and TMPDIR), its own s
 process group, a scrubbed environment, rlimits (CPU, memory, file size, processes, open
 files, no core dumps), capped output and a wall-clock timeout that SIGKILLs the whole group.
 Where the kernel allows it the run also gets a network namespace with nothing but a downed
-loopback, a mount namespace where everything outside the workspace is read-only, a pid
-namespace (every process the payload started dies with it) and, when we are root, an
-unprivileged throw-away uid. What actually works is probed once and cached; each result
-says which isolation level was in force.
+loopback, a mount namespace where everything outside the workspace is read-only and the
+workspace is a size-limited tmpfs copy, a pid namespace with its own /proc (every process
+the payload started dies with it; host processes are invisible), and an unprivileged
+throw-away uid when we are root (a user namespace when we are not). What actually works is
+probed once and cached; each result says which isolation level was in force.
 
 Public API: ``run``, ``run_python``, ``isolation_level``, ``isolation_note``, ``Limits``,
 ``SandboxResult``. Setting TAMMA_SANDBOX_WEAK=1 skips the namespaces (rlimits, process
