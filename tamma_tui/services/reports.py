@@ -193,7 +193,7 @@ def _session_tables(report: dict[str, Any]) -> list[tuple[str, list[str], list[l
     if sessions["switching_cost"]:
         rows = [[c["arm"], short_label(c["metric"]), str(c["n_tasks"]),
                  format_value(c["metric"], c["isolated_mean"]), format_value(c["metric"], c["mixed_mean"]),
-                 format_value(c["metric"], c["diff"], signed=True),
+                 format_value(c["metric"], c["diff"], signed=True, unit=False),
                  _ci(c["metric"], c["ci_low"], c["ci_high"], signed=True), _p(c["p_value"])]
                 for c in sessions["switching_cost"]]
         out.append(("Switching cost: the mixed session minus the same tasks run in isolation",

@@ -12,7 +12,10 @@ How the configuration drives the outcome (all on the logit scale of P(correct an
   implementation words (implement, code, function, edge cases, ...) help development;
   a prompt that focuses on one context costs a little in the others, and a very short
   prompt (< 200 characters) costs a little development skill;
-- temperature adds noise (more spread) and lowers the mean slightly; top_p < 1 narrows it.
+- temperature adds noise (more spread) and lowers the mean slightly; top_p < 1 narrows it;
+- a long conversation history (earlier turns of a multi-turn session) dilutes attention:
+  the chance falls as history tokens pile up, so context switching in one long session
+  costs quality that the same tasks run one per conversation do not.
 Tokens are ~ characters / 4; ``max_tokens`` below the answer's length cuts it
 (finish_reason "length"); latency = base + per-output-token time, jittered by the seed.
 """
@@ -33,6 +36,8 @@ CONTEXT_KEYWORDS: Mapping[str, tuple[str, ...]] = {
 }
 DIFFICULTY_SHIFT = {"easy": 0.9, "medium": 0.0, "hard": -1.0}
 SHORT_PROMPT_CHARS = 200
+HISTORY_TOKENS_SCALE = 16_000  # history tokens that cost 0.5 on the logit scale
+HISTORY_PENALTY_CAP = 0.8
 CHARS_PER_TOKEN = 4
 MESSAGE_OVERHEAD_TOKENS = 4  # role and separators, as chat templates add
 
@@ -113,6 +118,16 @@ def keyword_focus(system_prompt: str) -> dict[str, int]:
     return {ctx: min(sum(1 for k in words if k in low), 4) for ctx, words in CONTEXT_KEYWORDS.items()}
 
 
+def history_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
+    """Tokens of earlier turns: everything but the system prompt and the last user message."""
+    turns = [m for m in messages if m.get("role") != "system"]
+    return prompt_token_count(turns[:-1]) if len(turns) > 1 else 0
+
+
+def history_logit(n_history_tokens: int) -> float:
+    return -min(0.5 * n_history_tokens / HISTORY_TOKENS_SCALE, HISTORY_PENALTY_CAP)
+
+
 def steering_logit(system_prompt: str, context: str) -> float:
     """Skill shift from the system prompt for one context (see module docstring)."""
     focus = keyword_focus(system_prompt)
@@ -131,9 +146,10 @@ def probability_correct(
     temperature: float,
     top_p: float,
     rng: random.Random,
+    n_history_tokens: int = 0,
 ) -> float:
     context = task.context if task.context in CONTEXT_KEYWORDS else "match"
-    logit = profile.base_logit(context)
+    logit = profile.base_logit(context) + history_logit(n_history_tokens)
     logit += DIFFICULTY_SHIFT.get(task.difficulty, 0.0)
     if context in CONTEXT_KEYWORDS:
         logit += steering_logit(system_prompt, context)
@@ -175,7 +191,7 @@ def plan_response(
 
     label, correct, p = "generic", None, None
     if task is not None and task.answers:
-        p = probability_correct(profile, task, system_prompt, temp, tp, rng)
+        p = probability_correct(profile, task, system_prompt, temp, tp, rng, history_tokens(messages))
         wrong = [a for a in task.answers if not a.correct]
         reference = task.reference
         if reference is not None and (rng.random() < p or not wrong):
