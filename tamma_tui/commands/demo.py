@@ -51,13 +51,15 @@ def _demo(args: argparse.Namespace) -> int:
     except ImportError:
         pass
     else:
-        console.print(render_run(show_run(engine, outcome.run_id)))
+        view = show_run(engine, outcome.run_id, by_context=True)
+        console.print(render_run(view))
+        console.print(render_run(view, by_context=True, metrics=("pass_rate", "mean_score")))
     try:
         from tamma_tui.services.reports import render_report, report_for_run
     except ImportError:
         pass
     else:
-        console.print(render_report(report_for_run(engine, outcome.run_id), "table"))
+        console.print(render_report(report_for_run(engine, outcome.run_id), "table", brief=True))
     console.print(
         f"\nrun id {outcome.run_id}: `tamma-bench show {outcome.run_id}`, "
         f"`tamma-bench report {outcome.run_id}`, or open the app with `tamma-bench`"

@@ -112,8 +112,9 @@ SHOW_METRICS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def render_run(view: RunView, *, by_context: bool = False):
-    """A rich renderable: the per-arm table, or one arm x context matrix per metric."""
+def render_run(view: RunView, *, by_context: bool = False, metrics: tuple[str, ...] | None = None):
+    """A rich renderable: the per-arm table, or one arm x context matrix per metric
+    (all of SHOW_METRICS, or the attributes named in ``metrics``)."""
     from rich.console import Group
     from rich.table import Table
 
@@ -126,18 +127,21 @@ def render_run(view: RunView, *, by_context: bool = False):
         # Metrics down, arms across: fits 80 columns for up to four arms.
         table = Table(title=title, title_justify="left")
         table.add_column("metric")
-        for s in view.stats:
+        overall = [s for s in view.stats if s.context == "all"]
+        for s in overall:
             baseline = any(a["baseline"] and a["name"] == s.arm for a in view.arms)
             label = f"{s.arm} (baseline)" if baseline and s.arm != "baseline" else s.arm
             table.add_column(label, justify="right")
-        table.add_row("trials", *(str(s.trials) for s in view.stats))
+        table.add_row("trials", *(str(s.trials) for s in overall))
         for attr, heading, spec in SHOW_METRICS:
-            table.add_row(heading, *(_fmt(getattr(s, attr), spec) for s in view.stats))
+            table.add_row(heading, *(_fmt(getattr(s, attr), spec) for s in overall))
         return table
     contexts = sorted({s.context for s in view.stats if s.context != "all"}) + ["all"]
     cells = {(s.arm, s.context): s for s in view.stats}
     tables = []
     for attr, heading, spec in SHOW_METRICS:
+        if metrics is not None and attr not in metrics:
+            continue
         table = Table(title=f"{heading} by arm x context" if tables else f"{title}\n{heading} by arm x context",
                       title_justify="left")
         table.add_column("arm")

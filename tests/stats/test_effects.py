@@ -73,3 +73,19 @@ def test_risk_difference_and_conditional_odds_ratio():
     assert conditional_odds_ratio(4, 0)[:2] == (0.0, 0.0)
     r, lo, hi = conditional_odds_ratio(0, 0)
     assert math.isnan(r) and (lo, hi) == (0.0, math.inf)
+
+
+def test_a_constant_difference_of_rounded_means_has_no_effect_size():
+    """Per-task means carry rounding error far above the difference's own ulps: a constant
+    cost saving must still read as constant (no d_z of 1e14)."""
+    import numpy as np
+
+    from tamma_tui.stats import cohens_dz, paired_t
+
+    rng = np.random.default_rng(0)
+    base = rng.uniform(3e-4, 9e-4, 50)
+    variant = base - 2e-5  # the same saving on every task, up to float rounding
+    assert np.ptp(variant - base) > 0  # rounding really is there
+    assert cohens_dz(variant - base) == -np.inf  # constant: certain, not a 1e14 "effect"
+    result = paired_t(base, variant)
+    assert result.ci_low == result.ci_high and result.p_value == 0.0
