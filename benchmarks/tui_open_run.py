@@ -91,7 +91,21 @@ def seed(path: Path, n_trials: int) -> int:
     return run_id
 
 
-async def measure_open(db: Path, run_id: int, n_trials: int) -> dict[str, float]:
+async def open_and_wait(app, run_id: int, n_trials: int) -> float:
+    t0 = time.perf_counter()
+    app.open_run(run_id, "run")
+    while True:  # poll until the table holds every row of this run
+        await asyncio.sleep(0.002)
+        screen = app.screen
+        table = screen.query("#trials")
+        if table and getattr(screen, "_shown_run", None) == run_id and table.first().row_count == n_trials \
+                and screen._detail is not None and screen._detail.summary.id == run_id:
+            return time.perf_counter() - t0
+        if time.perf_counter() - t0 > 30:
+            raise RuntimeError(f"the run did not open within 30 s: {[n.message for n in app._notifications]}")
+
+
+async def measure_open(db: Path, run_id: int, n_trials: int, second_run: int) -> dict[str, float]:
     from tamma_tui.store.db import open_database
     from tamma_tui.tui.app import AppServices, TammaApp
 
@@ -99,19 +113,15 @@ async def measure_open(db: Path, run_id: int, n_trials: int) -> dict[str, float]
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause(0.5)
         await app.workers.wait_for_complete()
-        t0 = time.perf_counter()
-        app.open_run(run_id, "run")
-        screen = None
-        while True:  # poll until the table holds every row
-            await asyncio.sleep(0.002)
-            screen = app.screen
-            table = screen.query("#trials")
-            if table and table.first().row_count == n_trials:
-                break
-            if time.perf_counter() - t0 > 30:
-                raise RuntimeError(f"the run did not open within 30 s: {[n.message for n in app._notifications]} {app.screen}")
+        opened = await open_and_wait(app, run_id, n_trials)
+        first_worker = app.screen.load_seconds
         await pilot.pause()
-        opened = time.perf_counter() - t0
+        await pilot.press("1")  # Home, then another run: the run screen exists now
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        reopened = await open_and_wait(app, second_run, n_trials)
+        await pilot.pause()
+        screen = app.screen
         table = screen.query_one("#trials")
         table.focus()
         await pilot.pause()
@@ -122,7 +132,8 @@ async def measure_open(db: Path, run_id: int, n_trials: int) -> dict[str, float]
                 await asyncio.sleep(0.001)
         paint = statistics.median(repaint_ms(table) for _ in range(20))
         assert table.cursor_row == 0
-    return {"open_s": opened, "worker_s": screen.load_seconds or float("nan"), "paint_ms": paint,
+    return {"open_s": opened, "worker_s": first_worker or float("nan"), "reopen_s": reopened,
+            "paint_ms": paint,
             **{f"{k}_ms": statistics.median(v) * 1000 for k, v in timings.items()},
             "max_key_ms": max(max(v) for v in timings.values()) * 1000}
 
@@ -185,14 +196,16 @@ def main() -> int:
         db = Path(tmp) / "bench.db"
         t = time.perf_counter()
         run_id = seed(db, args.trials)
-        seeded = time.perf_counter() - t
-        figures = asyncio.run(measure_open(db, run_id, args.trials))
+        second = seed(db, args.trials)
+        seeded = (time.perf_counter() - t) / 2
+        figures = asyncio.run(measure_open(db, run_id, args.trials, second))
         live = asyncio.run(measure_live(Path(tmp) / "live")) if args.live else None
     print(f"Run of {args.trials:,} trials (seeded in {seeded:.1f} s), app at 80x24, headless.\n")
     print("| measure | value | target |")
     print("|---|---|---|")
-    print(f"| open the run (switch screen -> every row in the table) | {figures['open_s']:.3f} s | <= 1 s |")
-    print(f"| of which the worker (query + format) | {figures['worker_s']:.3f} s | |")
+    print(f"| open a run, first visit (builds the run screen too) | {figures['open_s']:.3f} s | <= 1 s |")
+    print(f"| of which loading the rows (query, in a thread) | {figures['worker_s']:.3f} s | |")
+    print(f"| open another run (screen already built) | {figures['reopen_s']:.3f} s | <= 1 s |")
     for key in ("down", "up", "pagedown", "end", "home"):
         print(f"| key `{key}`: event -> cursor moved (median) | {figures[key + '_ms']:.2f} ms | immediate |")
     print(f"| slowest key press | {figures['max_key_ms']:.2f} ms | |")
@@ -202,7 +215,7 @@ def main() -> int:
         print(f"| live run: key -> cursor moved, median / p95 / max | {live['live_key_median_ms']:.1f} / "
               f"{live['live_key_p95_ms']:.1f} / {live['live_key_max_ms']:.1f} ms | responsive |")
         print(f"| live run: UI loop lag p95 / max | {live['lag_p95_ms']:.1f} / {live['lag_max_ms']:.1f} ms | |")
-    return 0 if figures["open_s"] <= 1.0 else 1
+    return 0 if max(figures["open_s"], figures["reopen_s"]) <= 1.0 else 1
 
 
 if __name__ == "__main__":

@@ -136,6 +136,7 @@ class TammaApp(App):
         self._initial_keymap = keymap or {}
         self._start_mode = start_mode
         self.set_reactive(TammaApp.run_id, run_id)
+        self._prefetch: tuple[int, Any] | None = None  # (run id, Future of the run screen's data)
         self.experiment_to_load: int | None = None  # picked up by the designer
         self.pending_launch: LaunchExperiment | None = None  # picked up by the run screen
 
@@ -157,8 +158,26 @@ class TammaApp(App):
             self.switch_mode(mode)
 
     def open_run(self, run_id: int, mode: str = "run") -> None:
+        if mode == "run":
+            self._start_prefetch(run_id)
         self.run_id = run_id
         self.action_go(mode)
+
+    def _start_prefetch(self, run_id: int) -> None:
+        """Load a run's rows while its screen is being built (the two take similar time).
+        The run screen takes the result, or drops it when it does not need it."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .screens.run import load_run_view
+
+        if getattr(self, "_executor", None) is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tamma-prefetch")
+        self._prefetch = (run_id, self._executor.submit(load_run_view, self.services.db_engine, run_id))
+
+    def take_prefetch(self, run_id: int | None):
+        """The prefetched data of ``run_id`` (a Future), if any; the slot is emptied either way."""
+        pending, self._prefetch = self._prefetch, None
+        return pending[1] if pending is not None and pending[0] == run_id else None
 
     def open_config(self, agent_id: str) -> None:
         self.agent_id = agent_id

@@ -56,6 +56,18 @@ def trial_keys(rows: list[tuple]) -> list[tuple[str, str, int]]:
     return [(r[0], r[1], r[3]) for r in rows]
 
 
+def load_run_view(engine, run_id: int):
+    """Everything the run screen shows for a stored run: (detail, progress, rows, keys, errors)."""
+    detail = browse.run_detail(engine, run_id)
+    progress = browse.run_progress(engine, run_id)
+    rows = browse.trial_table(engine, run_id).rows
+    errors: dict[str, int] = {}
+    for r in rows:
+        if r[9]:
+            errors[r[9]] = errors.get(r[9], 0) + 1
+    return detail, progress, rows, trial_keys(rows), errors
+
+
 def rate_cells(n: int, passed: int, graded: int, errors: int) -> tuple[str, str, str, str]:
     if graded == 0:
         return str(n), "–", "", str(errors)
@@ -102,12 +114,12 @@ class RunScreen(TammaScreen):
         self.set_interval(FLUSH_INTERVAL_S, self._flush)
         if not self.start_pending():
             self._open(self.app.run_id)
+        self.app.take_prefetch(None)  # drop what was not used
 
     def on_screen_resume(self) -> None:
-        if self.start_pending():
-            return
-        if not self._live and self.app.run_id != self._shown_run:
+        if not self.start_pending() and not self._live and self.app.run_id != self._shown_run:
             self._open(self.app.run_id)
+        self.app.take_prefetch(None)
 
     # --- a stored run ----------------------------------------------------------------
 
@@ -124,17 +136,12 @@ class RunScreen(TammaScreen):
         self._shown_run = run_id
         self._load_t0 = time.perf_counter()
         self.query_one("#run-head", Static).update(f"Loading run {run_id}…")
+        # The app may have started loading while this screen was being built.
+        prefetched = self.app.take_prefetch(run_id)
         engine = self.engine
 
         def load():
-            detail = browse.run_detail(engine, run_id)
-            progress = browse.run_progress(engine, run_id)
-            rows = browse.trial_table(engine, run_id).rows
-            errors: dict[str, int] = {}
-            for r in rows:
-                if r[9]:
-                    errors[r[9]] = errors.get(r[9], 0) + 1
-            return detail, progress, rows, trial_keys(rows), errors
+            return prefetched.result() if prefetched is not None else load_run_view(engine, run_id)
 
         self.background(load, name=f"open run {run_id}", on_done=self._show_stored)
 

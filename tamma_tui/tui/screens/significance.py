@@ -86,7 +86,12 @@ class SignificanceScreen(ReportScreen):
             f"Run {detail.summary.id} {detail.summary.name}: context {self._ctx_filter}, "
             f"alpha {alpha:g}, {report.get('correction', 'holm')}-adjusted  (x: context)"
         )
-        self._rows = [r for r in report["comparisons"] if r["context"] == self._ctx_filter]
+        # Grouped by metric, the decision's primary metric first: what the decision is about
+        # comes first, and each metric's variants sit together (as in the forest plot).
+        primary = (report.get("decision") or {}).get("primary_metric", "pass_rate")
+        rows = [r for r in report["comparisons"] if r["context"] == self._ctx_filter]
+        metric_order = {m: i for i, m in enumerate(dict.fromkeys(r["metric"] for r in rows))}
+        self._rows = sorted(rows, key=lambda r: (r["metric"] != primary, metric_order[r["metric"]]))
         table = self.query_one("#comparisons", DataTable)
         table.clear()
         for i, r in enumerate(self._rows):
