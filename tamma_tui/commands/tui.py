@@ -8,6 +8,9 @@ import sys
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("tui", help="open the terminal app (the default with no command)")
+    # Also accepted after the command; SUPPRESS keeps a global --db given before it.
+    parser.add_argument("--db", metavar="PATH_OR_URL", default=argparse.SUPPRESS,
+                        help="database file or SQLAlchemy URL (as the global --db)")
     parser.add_argument("--theme", metavar="NAME", help="dark (default), light or ansi (16 colours)")
     parser.add_argument("--keymap", metavar="FILE",
                         help="YAML file remapping binding ids to keys (F1 in the app lists them)")

@@ -103,3 +103,13 @@ def test_formatting_helpers():
     low, high = wilson(0, 10)
     assert low == 0.0 and 0.25 < high < 0.35  # the Wilson upper bound for 0/10 is 0.278
     assert wilson(10, 10)[1] == 1.0
+
+
+def test_tui_command_accepts_db_before_or_after_the_command():
+    from tamma_tui.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["tui", "--db", "after.db", "--theme", "ansi"]).db == "after.db"
+    assert parser.parse_args(["--db", "before.db", "tui"]).db == "before.db"
+    args = parser.parse_args(["tui", "--keymap", "k.yaml"])
+    assert args.db is None and args.keymap == "k.yaml" and args.theme is None
