@@ -91,13 +91,13 @@ class TammaApp(App):
     COMMAND_PALETTE_BINDING = "ctrl+p"
 
     BINDINGS = [
-        Binding("1", "go('home')", "Home", id="go.home"),
-        Binding("2", "go('configs')", "Configs", id="go.configs"),
-        Binding("3", "go('designer')", "Design", id="go.designer"),
-        Binding("4", "go('run')", "Run", id="go.run"),
-        Binding("5", "go('compare')", "Compare", id="go.compare"),
-        Binding("6", "go('significance')", "Signif", id="go.significance"),
-        Binding("7", "go('trends')", "Trends", id="go.trends"),
+        Binding("1", "go('home')", "Home", id="go.home", show=False),
+        Binding("2", "go('configs')", "Configs", id="go.configs", show=False),
+        Binding("3", "go('designer')", "Design", id="go.designer", show=False),
+        Binding("4", "go('run')", "Run", id="go.run", show=False),
+        Binding("5", "go('compare')", "Compare", id="go.compare", show=False),
+        Binding("6", "go('significance')", "Significance", id="go.significance", show=False),
+        Binding("7", "go('trends')", "Trends", id="go.trends", show=False),
         Binding("f1", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit", show=False),
     ]
@@ -215,6 +215,20 @@ class TammaApp(App):
 
     def on_launch_experiment(self, message: LaunchExperiment) -> None:
         self.launch(message.path, message.resume)
+
+    def nav_entries(self) -> list[tuple[str, str, str]]:
+        """(mode, binding id, label) of the screen-switching bindings, in order."""
+        out = []
+        for b in self.BINDINGS:
+            if b.id and b.id.startswith("go."):
+                out.append((b.id.removeprefix("go."), b.id, b.description))
+        return out
+
+    def key_label(self, binding_id: str) -> str:
+        """The key(s) a binding answers to now (after the keymap), as the footer shows them."""
+        default = next((b.key for b in self.BINDINGS if b.id == binding_id), "")
+        keys = self._keymap.get(binding_id, default)
+        return "/".join(self.get_key_display(Binding(k, "")) for k in keys.split(","))
 
     def action_help(self) -> None:
         from .screens.help import HelpScreen

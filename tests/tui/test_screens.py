@@ -147,6 +147,8 @@ async def test_keymap_remaps_a_binding(app_factory):
     app = app_factory(keymap={"go.configs": "c", "go.trends": "ctrl+t"})
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        nav = static_text(app.screen.query_one("#navbar"))
+        assert " c Configs " in nav and " ^t Trends " in nav and " 1 Home " in nav
         await pilot.press("2")  # the old key no longer navigates
         assert app.current_mode == "home"
         await pilot.press("c")

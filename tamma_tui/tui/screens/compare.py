@@ -9,11 +9,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from tamma_tui.services import browse
 
 from ..format import direction_style, fmt_metric
+from ..widgets.navbar import NavBar
 from .base import TammaScreen
 from .report_view import ReportScreen
 
@@ -33,7 +34,7 @@ class CompareScreen(ReportScreen):
         self._discordant: list[browse.DiscordantTask] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield NavBar("compare")
         yield Static("", id="compare-head", classes="section")
         yield DataTable(id="matrix", cursor_type="row", zebra_stripes=True)
         yield Static("", id="discordant-head", classes="section")
@@ -156,7 +157,7 @@ class AnswersScreen(TammaScreen):
         self._repeat = 0
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield NavBar("compare")
         yield Static(f"Task {self._task_id}", id="answers-head", classes="section")
         with Horizontal():
             with VerticalScroll(id="answer-left", classes="answer"):

@@ -5,10 +5,15 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
+
+from rich.text import Text
 
 from tamma_tui.services import browse
 
+from ..format import rich_color
+
+from ..widgets.navbar import NavBar
 from .base import TammaScreen
 
 
@@ -29,7 +34,7 @@ class ConfigsScreen(TammaScreen):
         self._shown_agent: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield NavBar("configs")
         with Horizontal():
             with Vertical(id="configs-left"):
                 yield Static("Agents", classes="section")
@@ -44,7 +49,7 @@ class ConfigsScreen(TammaScreen):
                 versions.add_column("v", key="version", width=3)
                 versions.add_column("sha256", key="sha", width=10)
                 versions.add_column("Runs", key="runs", width=4)
-                versions.add_column("Stored", key="created", width=16)
+                versions.add_column("Stored", key="created", width=11)
                 yield versions
             with VerticalScroll(id="config-view"):
                 yield Static("", id="config-text", markup=False)
@@ -84,7 +89,7 @@ class ConfigsScreen(TammaScreen):
         table = self.query_one("#versions", DataTable)
         table.clear()
         for v in versions:
-            table.add_row("", v.version, v.sha256[:10], str(v.n_runs), v.created, key=v.sha256)
+            table.add_row("", v.version, v.sha256[:10], str(v.n_runs), v.created[5:], key=v.sha256)
         if versions:
             table.move_cursor(row=len(versions) - 1)
             self._show_yaml(versions[-1])
@@ -143,7 +148,19 @@ class ConfigsScreen(TammaScreen):
             other = self._versions[index - 1]
         old, new = sorted((other, current), key=self._versions.index)
         diff = browse.diff_versions(old, new)
-        self._text(diff or "The two versions have the same canonical form.")
+        if not diff:
+            self._text("The two versions have the same canonical form.")
+            return
+        added, removed = rich_color(self.app, "success"), rich_color(self.app, "error")
+        text = Text()
+        for line in diff.splitlines(keepends=True):
+            if line.startswith("+") and not line.startswith("+++"):
+                text.append(line, style=added)
+            elif line.startswith("-") and not line.startswith("---"):
+                text.append(line, style=removed)
+            else:
+                text.append(line, style="bold" if line.startswith("@@") else "")
+        self.query_one("#config-text", Static).update(text)
 
     def action_trends(self) -> None:
         if self._shown_agent:

@@ -14,11 +14,12 @@ import yaml
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Header, Input, Select, Static, TextArea
+from textual.widgets import Footer, Input, Select, Static, TextArea
 
 from tamma_tui.config import METRICS, BadInput, ExperimentSpec
 from tamma_tui.config.loader import load_agent_config, read_mapping, validate_model
 
+from ..widgets.navbar import NavBar
 from .base import TammaScreen
 
 FORM_SOURCE = "form"
@@ -203,7 +204,7 @@ class DesignerScreen(TammaScreen):
         self._check_timer = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield NavBar("designer")
         with VerticalScroll(id="designer-form"):
             for key, label in TEXT_FIELDS[:2]:
                 yield self._row(key, label)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from tamma_tui.services import browse
 
 from ..widgets.table_sync import sync_rows
+from ..widgets.navbar import NavBar
 from .base import TammaScreen
 
 FINISHED = {"completed", "stopped_early", "cancelled", "budget_exhausted"}
@@ -24,7 +25,7 @@ class HomeScreen(TammaScreen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield NavBar("home")
         yield Static("Recent runs  (Enter opens; 5 compare, 6 significance)", classes="section")
         runs = DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         runs.add_column("Run", key="id", width=4)

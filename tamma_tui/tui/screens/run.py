@@ -14,13 +14,14 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
+from textual.widgets import DataTable, Footer, ProgressBar, Static
 
 from tamma_tui.engine.events import RunFinished, RunProgress, RunStarted, TrialFinished
 from tamma_tui.services import browse
 
 from ..format import wilson
 from ..widgets.vtable import VirtualTable
+from ..widgets.navbar import NavBar
 from .base import TammaScreen
 from .confirm import ConfirmScreen
 
@@ -97,7 +98,7 @@ class RunScreen(TammaScreen):
         self.load_seconds: float | None = None  # how long the last stored run took to open
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield NavBar("run")
         yield Static("", id="run-head")
         yield ProgressBar(id="run-progress", show_eta=False)
         arms = DataTable(id="arms", cursor_type="row")

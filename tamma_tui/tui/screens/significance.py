@@ -8,12 +8,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from tamma_tui.services import browse
 
 from ..format import METRIC_SHORT, direction_style, fmt_metric, fmt_p
 from ..widgets.plots import PlotView, forest_plot
+from ..widgets.navbar import NavBar
 from .report_view import ReportScreen
 
 CONTEXT_SHORT = {"all": "all", "development": "dev", "code_review": "review", "testing": "test"}
@@ -50,7 +51,7 @@ class SignificanceScreen(ReportScreen):
         self._rows: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield NavBar("significance")
         yield Static("", id="sig-head", classes="section")
         table = DataTable(id="comparisons", cursor_type="row", zebra_stripes=True)
         for label, key, width in (("Variant", "variant", 8), ("Metric", "metric", 11),

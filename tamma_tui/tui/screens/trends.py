@@ -5,12 +5,13 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from tamma_tui.services import browse
 
 from ..format import fmt_metric, sparkline
 from ..widgets.plots import PlotView, line_chart
+from ..widgets.navbar import NavBar
 from .base import TammaScreen
 
 
@@ -25,7 +26,7 @@ class TrendsScreen(TammaScreen):
         self._shown_agent: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield NavBar("trends")
         with Horizontal():
             agents = DataTable(id="trend-agents", cursor_type="row")
             agents.add_column("Configuration", key="agent", width=18)
