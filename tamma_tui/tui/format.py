@@ -15,8 +15,10 @@ def fmt_metric(metric: str, value: float | None, signed: bool = False) -> str:
     sign = "+" if signed else ""
     if metric in PERCENT_METRICS:
         return f"{value * 100:{sign}.1f}%"
-    if metric == "cost_usd":  # cents or millionths of a dollar: keep 3 significant digits
-        return f"{value:{sign}.4f}" if value == 0 or abs(value) >= 0.001 else f"{value:{sign}.2e}"
+    if metric == "cost_usd":  # per-trial costs are often millionths of a dollar
+        if value == 0 or abs(value) >= 0.001:
+            return f"{value:{sign}.4f}"
+        return f"{value * 1e6:{sign}.1f}µ$"
     if metric in ("prompt_tokens", "completion_tokens"):
         return f"{value:{sign},.0f}"
     if metric in ("latency_s", "ttft_s"):

@@ -112,11 +112,15 @@ class SignificanceScreen(ReportScreen):
 
     def _forest(self, metric: str | None) -> None:
         rows = [r for r in self._rows if r["metric"] == metric]
-        scale = 100.0 if metric in ("pass_rate", "context_utilization") else 1.0
+        scale, unit = 1.0, ""
+        if metric in ("pass_rate", "context_utilization"):
+            scale, unit = 100.0, " (points)"
+        elif metric == "cost_usd" and all(abs(r.get("ci_high") or 0) < 0.001 and abs(r.get("ci_low") or 0) < 0.001
+                                          for r in rows):
+            scale, unit = 1e6, " (millionths of a dollar)"
         data = [(f"{r['variant']}", (r.get("diff") or 0) * scale, (r.get("ci_low") or 0) * scale,
                  (r.get("ci_high") or 0) * scale)
                 for r in rows if r.get("ci_low") is not None and r.get("ci_high") is not None]
-        unit = " (points)" if scale == 100 else ""
         title = f"{metric}{unit}: difference vs baseline with 95% CI" if metric else ""
         self.query_one("#forest", PlotView).plot(
             lambda w, h: title + "\n" + forest_plot(data, w, h - 1) if metric else ""
