@@ -7,9 +7,9 @@ without translation.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 PROVIDERS = ("openai", "anthropic", "command", "simulated")
 CONTEXTS = ("development", "code_review", "testing")
@@ -33,6 +33,15 @@ def _between(name: str, value: float | None, low: float, high: float) -> float |
     if value is not None and not (low <= value <= high):
         raise ValueError(f"must be between {low:g} and {high:g}, got {value:g}")
     return value
+
+
+def _known_metric(name: str) -> str:
+    if name not in METRICS:
+        raise ValueError(f"unknown metric {name!r}; expected one of {', '.join(METRICS)}")
+    return name
+
+
+MetricName = Annotated[str, AfterValidator(_known_metric)]
 
 
 class Parameters(BaseModel):
@@ -107,31 +116,19 @@ class AgentConfig(_Strict):
 
 
 class Guardrail(_Strict):
-    metric: str
+    metric: MetricName
     margin: float = Field(ge=0)
 
-    @field_validator("metric")
-    @classmethod
-    def _metric(cls, v: str) -> str:
-        if v not in METRICS:
-            raise ValueError(f"unknown metric {v!r}; expected one of {', '.join(METRICS)}")
-        return v
 
 
 class AnalysisPlan(_Strict):
     alpha: float = Field(default=0.05, gt=0, lt=1)
     correction: Literal["holm", "bh"] = "holm"
-    primary_metric: str = "pass_rate"
+    primary_metric: MetricName = "pass_rate"
     guardrails: list[Guardrail] = Field(default_factory=list)
     mde: float | None = Field(default=None, gt=0)
     power: float = Field(default=0.8, gt=0, lt=1)
 
-    @field_validator("primary_metric")
-    @classmethod
-    def _metric(cls, v: str) -> str:
-        if v not in METRICS:
-            raise ValueError(f"unknown metric {v!r}; expected one of {', '.join(METRICS)}")
-        return v
 
 
 class RateLimits(_Strict):
