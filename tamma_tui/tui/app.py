@@ -136,6 +136,7 @@ class TammaApp(App):
         self._initial_keymap = keymap or {}
         self._start_mode = start_mode
         self.set_reactive(TammaApp.run_id, run_id)
+        self._reports: dict[int, tuple[tuple, dict[str, Any]]] = {}  # run id -> (stamp, report)
         self._prefetch: tuple[int, Any] | None = None  # (run id, Future of the run screen's data)
         self.experiment_to_load: int | None = None  # picked up by the designer
         self.pending_launch: LaunchExperiment | None = None  # picked up by the run screen
@@ -215,6 +216,18 @@ class TammaApp(App):
 
     def on_launch_experiment(self, message: LaunchExperiment) -> None:
         self.launch(message.path, message.resume)
+
+    def report(self, run_id: int, stamp: tuple) -> dict[str, Any]:
+        """The run's report, computed once per state of the run (``stamp``: its status and
+        trial count), so Home, Compare and Significance share one computation.
+        Called from worker threads; a dict assignment is atomic, the worst case is one
+        duplicate computation."""
+        cached = self._reports.get(run_id)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        report = self.services.report_for_run(self.services.db_engine, run_id)
+        self._reports[run_id] = (stamp, report)
+        return report
 
     def nav_entries(self) -> list[tuple[str, str, str]]:
         """(mode, binding id, label) of the screen-switching bindings, in order."""

@@ -47,7 +47,8 @@ class HomeScreen(TammaScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._decided: dict[int, str] = {}  # a finished run's decision does not change
+        # run id -> ((status, trials), decision): a decision holds while the run is unchanged
+        self._decided: dict[int, tuple[tuple[str, int], str]] = {}
         self._worker = None
         self._running = False
 
@@ -77,7 +78,7 @@ class HomeScreen(TammaScreen):
         table = self.query_one("#runs", DataTable)
         sync_rows(table, [
             (str(run.id), (str(run.id), run.name, run.status, f"{run.done}/{run.total or run.done}",
-                           self._decided.get(run.id, "…" if run.status in FINISHED else ""),
+                           self._decision_of(run),
                            run.created[5:]))
             for run in runs
         ])
@@ -93,23 +94,31 @@ class HomeScreen(TammaScreen):
             (cfg.agent_id, (cfg.agent_id, str(cfg.n_versions), f"{cfg.provider}/{cfg.model}", cfg.updated))
             for cfg in configs
         ])
-        decide = [r.id for r in runs if r.status in FINISHED and r.done and r.id not in self._decided][:10]
+        decide = [r for r in runs if r.status in FINISHED and r.done
+                  and self._decided.get(r.id, ((), ""))[0] != (r.status, r.done)][:10]
         if decide:
             self.background(self._decisions, decide, name="decisions", on_done=self._show_decisions)
 
-    def _decisions(self, run_ids: list[int]) -> dict[int, str]:
+    def _decision_of(self, run: browse.RunSummary) -> str:
+        stamp, text = self._decided.get(run.id, ((), ""))
+        if stamp == (run.status, run.done):
+            return text
+        return "…" if run.status in FINISHED else ""
+
+    def _decisions(self, runs: list[browse.RunSummary]) -> dict[int, tuple[tuple[str, int], str]]:
         out = {}
-        for run_id in run_ids:
+        for run in runs:
+            stamp = (run.status, run.done)
             try:
-                out[run_id] = browse.decision_line(self.services.report_for_run(self.engine, run_id))
+                out[run.id] = (stamp, browse.decision_line(self.app.report(run.id, stamp)))
             except Exception:  # one unreadable run must not hide the others' decisions
-                out[run_id] = "no report"
+                out[run.id] = (stamp, "no report")
         return out
 
-    def _show_decisions(self, decisions: dict[int, str]) -> None:
+    def _show_decisions(self, decisions: dict[int, tuple[tuple[str, int], str]]) -> None:
         self._decided.update(decisions)
         table = self.query_one("#runs", DataTable)
-        for run_id, text in decisions.items():
+        for run_id, (_, text) in decisions.items():
             try:
                 table.update_cell(str(run_id), "decision", text)
             except Exception:  # the row went away in a refresh: nothing to update

@@ -34,10 +34,12 @@ class ReportScreen(TammaScreen):
             self.show_empty("No run selected: pick one on Home (1) or with ctrl+p.")
             return
         self._shown_run = run_id
-        engine, report_for_run = self.engine, self.services.report_for_run
+        engine, app = self.engine, self.app
 
         def load():
-            return browse.run_detail(engine, run_id), report_for_run(engine, run_id)
+            detail = browse.run_detail(engine, run_id)
+            stamp = (detail.summary.status, detail.summary.done)
+            return detail, app.report(run_id, stamp)
 
         self.show_empty(f"Loading the report of run {run_id}…")
         self.background(load, name=f"report of run {run_id}", on_done=self._loaded)
