@@ -198,7 +198,7 @@ class TammaApp(App):
     def set_theme(self, name: str) -> None:
         self.theme = name
 
-    def launch(self, path: str, resume: int | None = None) -> None:
+    def launch(self, path: str | None, resume: int | None = None) -> None:
         self.pending_launch = LaunchExperiment(path, resume)
         self.action_go("run")
         screen = self.screen

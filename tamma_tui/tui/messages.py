@@ -31,5 +31,5 @@ class OpenExperiment(Message):
 class LaunchExperiment(Message):
     """Run (or resume) an experiment file on the live screen."""
 
-    path: str
+    path: str | None  # None with ``resume``: the run's stored experiment file
     resume: int | None = None

@@ -19,6 +19,7 @@ from textual.widgets import Footer, Input, Select, Static, TextArea
 from tamma_tui.config import METRICS, BadInput, ExperimentSpec
 from tamma_tui.config.loader import load_agent_config, read_mapping, validate_model
 
+from ..messages import LaunchExperiment
 from ..widgets.navbar import NavBar
 from .base import TammaScreen
 
@@ -357,7 +358,7 @@ class DesignerScreen(TammaScreen):
     def action_launch(self) -> None:
         path = self._save()
         if path is not None:
-            self.app.launch(str(path))
+            self.post_message(LaunchExperiment(str(path)))
 
     def action_reset(self) -> None:
         self.set_values({**DEFAULTS, "primary": "pass_rate", "mode": "fixed"})

@@ -8,8 +8,9 @@ from textual.widgets import DataTable, Footer, Static
 
 from tamma_tui.services import browse
 
-from ..widgets.table_sync import sync_rows
+from ..messages import OpenConfig, OpenRun
 from ..widgets.navbar import NavBar
+from ..widgets.table_sync import sync_rows
 from .base import TammaScreen
 
 FINISHED = {"completed", "stopped_early", "cancelled", "budget_exhausted"}
@@ -132,9 +133,9 @@ class HomeScreen(TammaScreen):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "runs":
-            self.app.open_run(int(event.row_key.value), "run")
+            self.post_message(OpenRun(int(event.row_key.value)))
         elif event.data_table.id == "configs":
-            self.app.open_config(event.row_key.value)
+            self.post_message(OpenConfig(event.row_key.value))
 
     def action_trends(self) -> None:
         if self.app.agent_id:

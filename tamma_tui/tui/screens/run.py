@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,8 +19,9 @@ from tamma_tui.engine.events import RunFinished, RunProgress, RunStarted, TrialF
 from tamma_tui.services import browse
 
 from ..format import wilson
-from ..widgets.vtable import VirtualTable
+from ..messages import LaunchExperiment
 from ..widgets.navbar import NavBar
+from ..widgets.vtable import VirtualTable
 from .base import TammaScreen
 from .confirm import ConfirmScreen
 
@@ -337,7 +337,7 @@ class RunScreen(TammaScreen):
             self.app.notify("Only a cancelled, failed or interrupted run can be resumed.",
                             severity="warning")
             return
-        self.app.launch(None, resume=detail.summary.id)
+        self.post_message(LaunchExperiment(None, resume=detail.summary.id))
 
     def action_follow(self) -> None:
         table = self.query_one("#trials", VirtualTable)

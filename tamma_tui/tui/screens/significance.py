@@ -13,8 +13,8 @@ from textual.widgets import DataTable, Footer, Static
 from tamma_tui.services import browse
 
 from ..format import METRIC_SHORT, direction_style, fmt_metric, fmt_p
-from ..widgets.plots import PlotView, forest_plot
 from ..widgets.navbar import NavBar
+from ..widgets.plots import PlotView, forest_plot
 from .report_view import ReportScreen
 
 CONTEXT_SHORT = {"all": "all", "development": "dev", "code_review": "review", "testing": "test"}

@@ -10,8 +10,8 @@ from textual.widgets import DataTable, Footer, Static
 from tamma_tui.services import browse
 
 from ..format import fmt_metric, sparkline
-from ..widgets.plots import PlotView, line_chart
 from ..widgets.navbar import NavBar
+from ..widgets.plots import PlotView, line_chart
 from .base import TammaScreen
 
 
