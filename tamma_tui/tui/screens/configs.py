@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
-from rich.text import Text
-
 from tamma_tui.services import browse
 
 from ..format import rich_color
-
 from ..widgets.navbar import NavBar
 from .base import TammaScreen
 
