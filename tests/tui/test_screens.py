@@ -261,3 +261,22 @@ async def test_home_updates_rows_in_place_while_a_run_progresses(app_factory, se
         assert list(runs.rows)[0] is first_row_key  # the same row, updated in place
         assert runs.cursor_row == 1
         assert "No run in progress" in static_text(screen.query_one("#in-progress"))
+
+
+async def test_a_new_user_with_an_empty_database_can_visit_every_screen(tmp_path):
+    from tamma_tui.store.db import open_database
+    from tamma_tui.tui.app import AppServices, TammaApp
+
+    app = TammaApp(services=AppServices(db_engine=open_database(tmp_path / "empty.db"), workdir=tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        for key, mode in zip("2345671", ("configs", "designer", "run", "compare", "significance",
+                                        "trends", "home")):
+            await pilot.press(key)
+            await settle(pilot)
+            assert app.current_mode == mode
+        assert not [n for n in app._notifications if n.severity == "error"]
+        screen_text = "\n".join(s.text for s in app.screen._compositor.render_strips())
+        assert "No run in progress" in screen_text
+        await pilot.press("6")
+        await settle(pilot)
+        assert "No run selected" in static_text(app.screen.query_one("#sig-head"))
