@@ -102,8 +102,8 @@ async def test_compare_matrix_and_discordant_answers(app_factory):
         await settle(pilot)
         matrix = app.screen.query_one("#matrix", DataTable)
         assert "pass_rate:terse" in [k.value for k in matrix.rows]
-        cell = str(matrix.get_cell("pass_rate:terse", "all"))
-        assert "(+" in cell  # the difference to the baseline is shown
+        assert str(matrix.get_cell("pass_rate:terse", "all")) == "83.3%"
+        assert str(matrix.get_cell("pass_rate:Δterse", "all")) == "+34.3%*"  # significant
         discordant = app.screen.query_one("#discordant", DataTable)
         assert discordant.row_count > 0
         discordant.focus()
@@ -232,8 +232,8 @@ async def test_non_significant_differences_render_in_every_theme(app_factory):
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             matrix = app.screen.query_one("#matrix", DataTable)
-            cell = matrix.get_cell("pass_rate:terse", "all")
-            assert [s.style for s in cell.spans] == ["dim"]
+            cell = matrix.get_cell("pass_rate:Δterse", "all")
+            assert cell.style == "dim" and not str(cell).endswith("*")
             assert "pass_rate" in "\n".join(s.text for s in app.screen._compositor.render_strips())
 
 

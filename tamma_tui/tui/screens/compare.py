@@ -12,10 +12,13 @@ from textual.widgets import DataTable, Footer, Static
 
 from tamma_tui.services import browse
 
-from ..format import direction_style, fmt_metric
+from ..format import METRIC_SHORT, direction_style, fmt_metric
 from ..widgets.navbar import NavBar
 from .base import TammaScreen
 from .report_view import ReportScreen
+
+
+CONTEXT_SHORT = {"development": "dev", "code_review": "review", "testing": "testing"}
 
 
 class CompareScreen(ReportScreen):
@@ -55,40 +58,45 @@ class CompareScreen(ReportScreen):
         if self._variant not in variants:
             self._variant = variants[0] if variants else None
         self.query_one("#compare-head", Static).update(
-            f"Run {detail.summary.id} {detail.summary.name}: mean per arm and context; "
-            "variants show their difference to the baseline"
+            f"Run {detail.summary.id} {detail.summary.name}: means; Δ = variant - baseline "
+            "(* significant)"
         )
         self._matrix(report)
         self._load_discordant()
 
     def _matrix(self, report: dict[str, Any]) -> None:
+        """Per metric: the baseline's mean, each variant's mean, and a Δ row with the
+        variant's difference (coloured by direction when significant, marked *)."""
         table = self.query_one("#matrix", DataTable)
         table.clear(columns=True)
         contexts = sorted({r["context"] for r in report["summary"]}, key=lambda c: (c != "all", c))
-        table.add_column("Metric", key="metric", width=19)
-        table.add_column("Arm", key="arm", width=10)
+        table.add_column("Metric", key="metric", width=10)
+        table.add_column("Arm", key="arm", width=9)
         for ctx in contexts:
-            table.add_column(ctx, key=ctx, width=17)
+            table.add_column(CONTEXT_SHORT.get(ctx, ctx), key=ctx, width=9)
         means = {(r["arm"], r["context"], r["metric"]): r["mean"] for r in report["summary"]}
         comps = {(r["variant"], r["context"], r["metric"]): r for r in report["comparisons"]}
         arms = [a["name"] for a in report["arms"]]
         metrics = list(dict.fromkeys(r["metric"] for r in report["summary"]))
         for metric in metrics:
+            label = METRIC_SHORT.get(metric, metric)
             for i, arm in enumerate(arms):
-                cells: list[Any] = [metric if i == 0 else "", arm]
+                table.add_row(label if i == 0 else "", arm,
+                              *(fmt_metric(metric, means.get((arm, ctx, metric))) for ctx in contexts),
+                              key=f"{metric}:{arm}")
+                if i == 0:
+                    continue
+                cells: list[Any] = []
                 for ctx in contexts:
-                    mean = means.get((arm, ctx, metric))
                     comp = comps.get((arm, ctx, metric))
                     if comp is None or comp.get("diff") is None:
-                        cells.append(fmt_metric(metric, mean))
-                    else:
-                        style = direction_style(self.app, comp.get("direction", "none"),
-                                                bool(comp.get("significant")))
-                        cells.append(Text.assemble(
-                            fmt_metric(metric, mean), " ",
-                            (f"({fmt_metric(metric, comp['diff'], signed=True)})", style),
-                        ))
-                table.add_row(*cells, key=f"{metric}:{arm}")
+                        cells.append("")
+                        continue
+                    significant = bool(comp.get("significant"))
+                    style = direction_style(self.app, comp.get("direction", "none"), significant)
+                    mark = "*" if significant else ""
+                    cells.append(Text(fmt_metric(metric, comp["diff"], signed=True) + mark, style=style))
+                table.add_row("", f"Δ {arm}"[:9], *cells, key=f"{metric}:Δ{arm}")
 
     def _load_discordant(self) -> None:
         detail = self.detail
