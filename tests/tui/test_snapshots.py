@@ -6,14 +6,11 @@ Regenerate after an intended visual change with:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.tui.tui_helpers import settle
 
 SIZE = (80, 24)
-REPO = Path(__file__).resolve().parents[2]
 FIXED_POWER = "with 72 tasks x 3 trials you can detect a 9-point change in pass rate at 80% power"
 
 
@@ -40,8 +37,16 @@ def test_screen_snapshot(snap_compare, app_factory, mode, run_id, keys):
     assert snap_compare(app, press=keys, terminal_size=SIZE, run_before=_settled)
 
 
-def test_designer_snapshot(snap_compare, app_factory):
-    app = app_factory(start_mode="designer", workdir=REPO,
+AGENT = "agentId: {id}\nprovider: simulated\nmodel: sim-medium\n"
+
+
+def test_designer_snapshot(snap_compare, app_factory, tmp_path):
+    # The form's default files, written here so the snapshot does not follow sample edits.
+    agents = tmp_path / "sample_configs" / "agents"
+    agents.mkdir(parents=True)
+    (agents / "baseline.yaml").write_text(AGENT.format(id="tamma-dev"))
+    (agents / "terse.yaml").write_text(AGENT.format(id="tamma-terse"))
+    app = app_factory(start_mode="designer", workdir=tmp_path,
                       services={"power_line": lambda **_: FIXED_POWER})
     assert snap_compare(app, terminal_size=SIZE, run_before=_settled)
 
