@@ -21,29 +21,9 @@ log = logging.getLogger("tamma_tui.tui")
 
 
 def _default_report(engine, run_id: int, **options) -> dict[str, Any]:
-    try:
-        from tamma_tui.services.reports import report_for_run
-    except ImportError:  # pragma: no cover - before the report service ships
-        return _report_from_analysis(engine, run_id, **options)
+    from tamma_tui.services.reports import report_for_run
+
     return report_for_run(engine, run_id, **options)
-
-
-def _report_from_analysis(engine, run_id: int, **options) -> dict[str, Any]:
-    import json
-
-    from tamma_tui.analysis.report import build_report
-    from tamma_tui.store import queries, repo
-
-    run = repo.get_run(engine, run_id)
-    plan = json.loads(run.analysis_json or "{}")
-    arms = [{"name": a["name"], "baseline": a["baseline"], "config_sha256": a["config_sha256"],
-             "n_trials": None} for a in queries.arm_configs(engine, run_id)]
-    kwargs = {"primary_metric": plan.get("primary_metric", "pass_rate"),
-              "alpha": plan.get("alpha", 0.05), "correction": plan.get("correction", "holm"),
-              "guardrails": [(g["metric"], g["margin"]) for g in plan.get("guardrails", [])]}
-    kwargs.update(options)
-    return build_report(queries.load_trials_frame(engine, run_id), run_id=run_id,
-                        arms=arms or None, **kwargs)
 
 
 def _default_run(path, **kwargs):
