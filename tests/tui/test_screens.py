@@ -280,3 +280,21 @@ async def test_a_new_user_with_an_empty_database_can_visit_every_screen(tmp_path
         await pilot.press("6")
         await settle(pilot)
         assert "No run selected" in static_text(app.screen.query_one("#sig-head"))
+
+
+async def test_significance_explains_sequential_looks(app_factory):
+    from tamma_tui.services.reports import report_for_run
+
+    def with_looks(engine, run_id, **options):
+        report = report_for_run(engine, run_id, **options)
+        report["sequential_looks"] = [
+            {"look": 1, "n_tasks": 12, "metric": "pass_rate", "decision": "continue", "results": {}},
+            {"look": 2, "n_tasks": 24, "metric": "pass_rate", "decision": "stop_winner", "results": {}},
+        ]
+        return report
+
+    app = app_factory(start_mode="significance", run_id=1, services={"report_for_run": with_looks})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        decision = static_text(app.screen.query_one("#decision-text"))
+        assert "Sequential: 2 look(s) on pass_rate; the last, at 24 tasks, decided stop_winner." in decision

@@ -140,6 +140,11 @@ class SignificanceScreen(ReportScreen):
             lines += [f"  {guardrail_words(g, detail.baseline)}" for g in guards]
         else:
             lines.append("No guardrails were set.")
+        looks = report.get("sequential_looks") or []
+        if looks:  # a sequential run: how many interim analyses, and how it ended
+            last = looks[-1]
+            lines.append(f"Sequential: {len(looks)} look(s) on {last.get('metric')}; the last, at "
+                         f"{last.get('n_tasks')} tasks, decided {last.get('decision')}.")
         for band in report.get("noise_band") or []:  # A/A runs: what differences mean nothing
             if band.get("band") is not None:
                 metric = band.get("metric", "")
