@@ -8,7 +8,12 @@ Reported per configuration: wall time of the run vs the ideal (N / concurrency x
 trials per second, engine CPU per trial (user + system CPU of the engine process during
 the run, divided by N) and the peak RSS of the engine process.
 
-Usage: python benchmarks/engine_throughput.py [--quick] [--no-stream]
+Both processes use uvloop (and the sim-server httptools) when installed; set
+TAMMA_EVENT_LOOP=asyncio to measure the pure-asyncio/h11 stack instead. On a shared
+machine single runs vary a lot, so ``--repeat K`` runs each configuration K times and
+reports the run with the median trials wall time, plus the range of "x ideal".
+
+Usage: python benchmarks/engine_throughput.py [--quick] [--no-stream] [--repeat K]
 """
 
 from __future__ import annotations
@@ -119,6 +124,7 @@ def null_worker(n: int, concurrency: int, db: str) -> None:
 
     from tamma_tui.config.loader import ArmSpec, LoadedExperiment
     from tamma_tui.config.models import AgentConfig, ExperimentSpec
+    from tamma_tui.engine.loop import run as run_on_event_loop
     from tamma_tui.engine.plan import build_plan
     from tamma_tui.engine.runner import EngineDeps, EngineSettings, run_plan
     from tamma_tui.providers.base import Completion
@@ -151,7 +157,7 @@ def null_worker(n: int, concurrency: int, db: str) -> None:
                       insert_rows=lambda rows: repo.insert_trials(engine, rows), on_event=lambda e: None)
     cpu0 = time.process_time()
     t0 = time.perf_counter()
-    result = asyncio.run(run_plan(plan, EngineSettings(run_id=run_id, concurrency=concurrency), deps))
+    result = run_on_event_loop(run_plan(plan, EngineSettings(run_id=run_id, concurrency=concurrency), deps))
     wall = time.perf_counter() - t0
     print(json.dumps({
         "status": result.status, "done": result.done, "errors": result.errors, "wall_s": wall,
@@ -201,10 +207,34 @@ def measure_null(n: int, concurrency: int, workdir: Path) -> dict:
     return figures
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median trials wall time, with the spread of all runs attached."""
+    ordered = sorted(runs, key=lambda r: r["trials_wall_s"])
+    row = dict(ordered[(len(ordered) - 1) // 2])
+    row["x_ideal_range"] = (ordered[0]["trials_wall_s"] / row["ideal_s"], ordered[-1]["trials_wall_s"] / row["ideal_s"])
+    row["runs"] = len(runs)
+    return row
+
+
+def stack_line() -> str:
+    """Which event loop and HTTP parser the two processes run on."""
+    from tamma_tui.engine.loop import stdlib_loop_forced, uvloop_in_use
+
+    try:
+        import httptools  # noqa: F401
+        parser = "h11" if stdlib_loop_forced() else "httptools"
+    except ImportError:
+        parser = "h11"
+    loop = "uvloop" if uvloop_in_use() else "asyncio"
+    return f"engine loop {loop}; sim-server loop {loop}, HTTP parser {parser}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only the first configuration")
     parser.add_argument("--no-stream", action="store_true", help="non-streaming requests")
+    parser.add_argument("--repeat", type=int, default=1, metavar="K",
+                        help="runs per configuration; the median run is shown (default 1)")
     parser.add_argument("--worker", nargs=2, metavar=("EXP", "DB"), help=argparse.SUPPRESS)
     parser.add_argument("--null-worker", nargs=3, metavar=("N", "CONC", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -215,23 +245,34 @@ def main() -> int:
         null_worker(int(args.null_worker[0]), int(args.null_worker[1]), args.null_worker[2])
         return 0
     stream = not args.no_stream
-    rows = []
-    for n, conc in CONFIGS[:1] if args.quick else CONFIGS:
-        with tempfile.TemporaryDirectory(prefix="tamma-bench-") as tmp:
-            rows.append(measure(n, conc, Path(tmp), stream))
-    null_rows = []
-    for n, conc in CONFIGS[:1] if args.quick else CONFIGS:
-        with tempfile.TemporaryDirectory(prefix="tamma-bench-") as tmp:
-            null_rows.append(measure_null(n, conc, Path(tmp)))
+    repeat = max(1, args.repeat)
+    configs = CONFIGS[:1] if args.quick else CONFIGS
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    runs: dict[tuple[int, int], list[dict]] = {c: [] for c in configs}
+    for _ in range(repeat):  # interleaved, so a burst of outside load hits every configuration
+        for n, conc in configs:
+            with tempfile.TemporaryDirectory(prefix="tamma-bench-") as tmp:
+                runs[(n, conc)].append(measure(n, conc, Path(tmp), stream))
+    rows = [median_run(runs[c]) for c in configs]
+    null_runs: dict[tuple[int, int], list[dict]] = {c: [] for c in configs}
+    for _ in range(repeat):
+        for n, conc in configs:
+            with tempfile.TemporaryDirectory(prefix="tamma-bench-") as tmp:
+                null_runs[(n, conc)].append(measure_null(n, conc, Path(tmp)))
+    null_rows = [median_run(null_runs[c]) for c in configs]
+    load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"Engine throughput (sim-server in its own process, {LATENCY_MS} ms per request, "
-          f"{'streaming' if stream else 'non-streaming'}, {os.cpu_count()} cores)\n")
-    print("| N | concurrency | ideal s | trials wall s | x ideal | run wall s | process wall s "
+          f"{'streaming' if stream else 'non-streaming'}, {os.cpu_count()} cores)")
+    print(f"{stack_line()}; load average {load_before:.1f} before, {load_after:.1f} after; "
+          f"{'median of ' + str(repeat) + ' runs' if repeat > 1 else 'one run'} per configuration\n")
+    print("| N | concurrency | ideal s | trials wall s | x ideal | x ideal range | run wall s | process wall s "
           "| trials/s | engine CPU ms/trial (run) | engine CPU ms/trial (trials) | server CPU ms/trial "
           "| peak RSS MB | errors |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
+        lo, hi = r["x_ideal_range"]
         print(f"| {r['n']} | {r['concurrency']} | {r['ideal_s']:.2f} | {r['trials_wall_s']:.2f} "
-              f"| {r['trials_wall_s'] / r['ideal_s']:.2f} | {r['wall_s']:.2f} | {r['process_wall_s']:.2f} "
+              f"| {r['trials_wall_s'] / r['ideal_s']:.2f} | {lo:.2f}-{hi:.2f} | {r['wall_s']:.2f} | {r['process_wall_s']:.2f} "
               f"| {r['n'] / r['trials_wall_s']:.0f} | {r['cpu_s'] * 1000 / r['n']:.3f} "
               f"| {r['trials_cpu_s'] * 1000 / r['n']:.3f} "
               f"| {r['server_cpu_s'] * 1000 / r['n']:.3f} | {r['rss_mb']:.0f} | {r['errors']} |")

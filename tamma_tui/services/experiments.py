@@ -7,7 +7,6 @@ input leaves nothing half-written in the database.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from sqlalchemy.engine import Engine
 from tamma_tui.config.errors import BadInput
 from tamma_tui.config.loader import LoadedExperiment, load_experiment
 from tamma_tui.engine.events import Event
+from tamma_tui.engine.loop import run as run_on_event_loop
 from tamma_tui.engine.plan import Plan, build_plan
 from tamma_tui.engine.runner import EngineDeps, EngineResult, EngineSettings, run_plan
 
@@ -279,7 +279,8 @@ def run_experiment(
         load_answers=(lambda: _stored_answers(engine, run_id)) if resume is not None else None,
     )
     try:
-        result: EngineResult = asyncio.run(run_plan(prepared.plan, settings, deps, done_keys))
+        # uvloop when installed: the engine's loop is its CPU bottleneck at high concurrency.
+        result: EngineResult = run_on_event_loop(run_plan(prepared.plan, settings, deps, done_keys))
     except BaseException:
         # Interrupted hard (a second Ctrl-C) or an engine bug: finished trials were
         # flushed by the engine; mark the run so it can be resumed.

@@ -1,0 +1,71 @@
+"""The event loop the engine runs on: uvloop when it is installed, else asyncio's own.
+
+Why: at high concurrency the engine is CPU-bound in the event loop itself (socket
+callbacks, timers, task switches); uvloop does that work in C and cuts the engine's CPU
+per trial (figures in docs/benchmarks.md). It is an optional, CPython-on-POSIX package,
+so everything falls back to the stdlib loop when it is absent. ``TAMMA_EVENT_LOOP=asyncio``
+forces the stdlib loop (for comparisons, or to rule uvloop out when debugging); the
+sim-server honours the same variable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+from contextlib import contextmanager
+from typing import Any, Coroutine, Iterator, TypeVar
+
+T = TypeVar("T")
+
+ENV_VAR = "TAMMA_EVENT_LOOP"
+
+
+def stdlib_loop_forced() -> bool:
+    """True when ``TAMMA_EVENT_LOOP=asyncio`` asks for asyncio's loop (and h11 in the sim-server)."""
+    return os.environ.get(ENV_VAR, "").strip().lower() == "asyncio"
+
+
+def uvloop_in_use() -> bool:
+    """Whether ``new_event_loop`` returns a uvloop loop (installed and not switched off)."""
+    if stdlib_loop_forced():
+        return False
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """A fresh event loop, uvloop's when available; never installs a global policy."""
+    if uvloop_in_use():
+        import uvloop
+
+        return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on ``new_event_loop()`` (same clean-up: pending tasks cancelled,
+    async generators and the default executor shut down), with the objects that exist
+    before the run kept out of the garbage collector's way (``objects_frozen``)."""
+    with objects_frozen(), asyncio.Runner(loop_factory=new_event_loop) as runner:
+        return runner.run(coro)
+
+
+@contextmanager
+def objects_frozen() -> Iterator[None]:
+    """Move every object alive now out of the cyclic GC's scans for the block.
+
+    Why: after imports a process holds ~100k tracked objects (pydantic, SQLAlchemy, ...)
+    and each full collection during a run walks all of them; at thousands of trials a
+    second that was ~15% of the engine's CPU (docs/benchmarks.md). Nothing is lost:
+    ``unfreeze`` hands them back to the collector afterwards, so garbage among them is
+    only collected later. Nested or concurrent uses are safe (the last exit unfreezes
+    a little early, which costs speed only)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
