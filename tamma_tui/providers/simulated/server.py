@@ -134,7 +134,7 @@ def make_uvicorn_server(service: SimService, app: Any = None):
         log_level="warning",
         access_log=False,
         # uvloop and httptools (C) when installed: the sim-server is CPU-bound at high
-        # concurrency and they cut its CPU per request by about a third; else asyncio, h11.
+        # concurrency and they cut its CPU per request by about a quarter; else asyncio, h11.
         loop=loop_name,
         http=http_name,
         lifespan="off",
