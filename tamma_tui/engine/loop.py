@@ -60,10 +60,10 @@ def objects_frozen() -> Iterator[None]:
 
     Why: after imports a process holds ~100k tracked objects (pydantic, SQLAlchemy, ...)
     and each full collection during a run walks all of them; at thousands of trials a
-    second that was ~15% of the engine's CPU (docs/benchmarks.md). Nothing is lost:
+    second that was ~10% of the engine's CPU (docs/benchmarks.md). Nothing is lost:
     ``unfreeze`` hands them back to the collector afterwards, so garbage among them is
-    only collected later. Nested or concurrent uses are safe (the last exit unfreezes
-    a little early, which costs speed only)."""
+    only collected later. Nested or concurrent uses are safe (the first exit unfreezes
+    for all of them, which costs speed only)."""
     gc.freeze()
     try:
         yield
