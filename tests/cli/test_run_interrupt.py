@@ -33,9 +33,11 @@ def test_ctrl_c_keeps_finished_trials_prints_resume_and_exits_130(tmp_path):
     with BackgroundSimServer(SimService(latency_ms=60)) as server:
         exp = write_cli_experiment(tmp_path, server.base_url, trials=2, concurrency=2, max_tasks=4)
         db = tmp_path / "int.db"
-        proc = subprocess.Popen([sys.executable, "-m", "tamma_tui", "--db", str(db), "run", str(exp),
-                                 "--json", "--max-tasks", "3"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        err_path = tmp_path / "stderr.txt"
+        with open(err_path, "w") as err_file:
+            proc = subprocess.Popen([sys.executable, "-m", "tamma_tui", "--db", str(db), "run", str(exp),
+                                     "--json", "--max-tasks", "3"],
+                                    stdout=subprocess.PIPE, stderr=err_file, text=True)
         finished = 0
         for line in proc.stdout:
             if json.loads(line)["event"] == "TrialFinished":
@@ -43,7 +45,11 @@ def test_ctrl_c_keeps_finished_trials_prints_resume_and_exits_130(tmp_path):
                 if finished == 5:
                     proc.send_signal(signal.SIGINT)
                     break
-        rest, err = proc.communicate(timeout=30)
+        # Read the rest through the same file object: lines it has already buffered would be
+        # lost to communicate(), which reads the raw pipe.
+        rest = proc.stdout.read()
+        proc.wait(timeout=30)
+        err = err_path.read_text()
         assert proc.returncode == 130, err
         events = [json.loads(x) for x in rest.splitlines()]
         ran = finished + sum(e["event"] == "TrialFinished" for e in events)
