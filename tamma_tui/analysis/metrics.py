@@ -54,6 +54,9 @@ def format_value(metric: str, value: float | None, *, signed: bool = False, unit
         text, suffix = f"{value * 100:{sign}.1f}", "%"
     elif metric in ("prompt_tokens", "completion_tokens"):
         text, suffix = f"{value:{sign},.1f}", " tok"
+    elif metric == "cost_usd" and unit and 0 < abs(value) < 0.01:
+        # Per-trial costs are tiny: "+20 µ$" reads better than "+2e-05 $".
+        text, suffix = f"{value * 1e6:{sign}.3g}", " µ$"
     else:
         text, suffix = f"{value:{sign}.3g}", ""
         suffix = f" {_UNITS[metric]}" if metric in _UNITS else ""
