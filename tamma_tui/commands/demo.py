@@ -20,46 +20,37 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def demo_experiment_path() -> Path:
     """The sample experiment, from the source tree or the installed wheel."""
-    import tamma_tui
-
-    package = Path(tamma_tui.__file__).resolve().parent
-    for base in (package.parent / "sample_configs", package / "_data" / "sample_configs"):
-        candidate = base / "experiments" / "demo.yaml"
-        if candidate.is_file():
-            return candidate
     from tamma_tui.config.errors import BadInput
+    from tamma_tui.resources import sample_configs_dir
 
-    raise BadInput("the sample experiment is missing from this installation",
-                   file="sample_configs/experiments/demo.yaml")
+    try:
+        path = sample_configs_dir() / "experiments" / "demo.yaml"
+    except FileNotFoundError:
+        path = None
+    if path is None or not path.is_file():
+        raise BadInput("the sample experiment is missing from this installation",
+                       file="sample_configs/experiments/demo.yaml")
+    return path
 
 
 def _demo(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from tamma_tui.commands.run import run_with_progress
+    from tamma_tui.services.reports import render_report, report_for_run
+    from tamma_tui.services.results import render_run, show_run
+    from tamma_tui.store.db import open_database
 
-    path = demo_experiment_path()
-    outcome = run_with_progress(args, str(path), max_tasks=QUICK_TASKS if args.quick else None)
+    outcome = run_with_progress(args, str(demo_experiment_path()),
+                                max_tasks=QUICK_TASKS if args.quick else None)
     if outcome.status == "cancelled" or args.json:
         return outcome.exit_code
     console = Console()
-    from tamma_tui.store.db import open_database
-
     engine = open_database(args.db)
-    try:
-        from tamma_tui.services.results import render_run, show_run
-    except ImportError:
-        pass
-    else:
-        view = show_run(engine, outcome.run_id, by_context=True)
-        console.print(render_run(view))
-        console.print(render_run(view, by_context=True, metrics=("pass_rate", "mean_score")))
-    try:
-        from tamma_tui.services.reports import render_report, report_for_run
-    except ImportError:
-        pass
-    else:
-        console.print(render_report(report_for_run(engine, outcome.run_id), "table", brief=True))
+    view = show_run(engine, outcome.run_id, by_context=True)
+    console.print(render_run(view))
+    console.print(render_run(view, by_context=True, metrics=("pass_rate", "mean_score")))
+    console.print(render_report(report_for_run(engine, outcome.run_id), "table", brief=True))
     console.print(
         f"\nrun id {outcome.run_id}: `tamma-bench show {outcome.run_id}`, "
         f"`tamma-bench report {outcome.run_id}`, or open the app with `tamma-bench`"
