@@ -38,14 +38,15 @@ def _engine(args: argparse.Namespace):
 
 
 def _runs(args: argparse.Namespace) -> int:
+    import dataclasses
     import json
 
-    from tamma_tui.services.results import list_runs_view
+    from tamma_tui.services.browse import recent_runs
 
-    rows = list_runs_view(_engine(args), args.limit)
+    rows = recent_runs(_engine(args), args.limit)
     if args.json:
         for row in rows:
-            print(json.dumps(row))
+            print(json.dumps(dataclasses.asdict(row)))
         return 0
     from rich.console import Console
     from rich.table import Table
@@ -55,8 +56,8 @@ def _runs(args: argparse.Namespace) -> int:
                          ("created", "left"), ("trials", "right"), ("errors", "right"), ("cost $", "right")):
         table.add_column(col, justify=justify)
     for r in rows:
-        table.add_row(str(r["id"]), r["name"], r["kind"], r["status"], r["created"],
-                      f"{r['trials']}/{r['total']}", str(r["errors"]), f"{r['cost_usd']:.4f}")
+        table.add_row(str(r.id), r.name, r.kind, r.status, r.created,
+                      f"{r.done}/{r.total or r.done}", str(r.errors), f"{r.cost_usd:.4f}")
     Console().print(table if rows else "no runs yet: try `tamma-bench demo`")
     return 0
 

@@ -382,16 +382,12 @@ def config_history(engine: Engine, agent_id: str) -> list[ConfigVersionView]:
 
 
 def diff_versions(old: ConfigVersionView, new: ConfigVersionView) -> str:
-    """Unified diff of two canonical forms (the canonical form makes diffs meaningful)."""
-    import difflib
+    from tamma_tui.services.configs import diff_canonical
 
-    return "".join(
-        difflib.unified_diff(
-            old.canonical_yaml.splitlines(keepends=True),
-            new.canonical_yaml.splitlines(keepends=True),
-            fromfile=f"{old.agent_id} v{old.version} ({old.sha256[:12]})",
-            tofile=f"{new.agent_id} v{new.version} ({new.sha256[:12]})",
-        )
+    return diff_canonical(
+        old.canonical_yaml, new.canonical_yaml,
+        f"{old.agent_id} v{old.version} ({old.sha256[:12]})",
+        f"{new.agent_id} v{new.version} ({new.sha256[:12]})",
     )
 
 

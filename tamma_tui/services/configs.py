@@ -53,11 +53,14 @@ def show_config(config: AgentConfig) -> str:
     return f"# sha256: {config_sha256(config)}\n{canonical_yaml(config)}"
 
 
-def diff_configs(a: AgentConfig, b: AgentConfig, name_a: str = "a", name_b: str = "b") -> str:
+def diff_canonical(a_yaml: str, b_yaml: str, name_a: str = "a", name_b: str = "b") -> str:
+    """Unified diff of two canonical forms (the canonical form makes diffs meaningful)."""
     lines = difflib.unified_diff(
-        canonical_yaml(a).splitlines(keepends=True),
-        canonical_yaml(b).splitlines(keepends=True),
-        fromfile=str(name_a),
-        tofile=str(name_b),
+        a_yaml.splitlines(keepends=True), b_yaml.splitlines(keepends=True),
+        fromfile=str(name_a), tofile=str(name_b),
     )
     return "".join(lines)
+
+
+def diff_configs(a: AgentConfig, b: AgentConfig, name_a: str = "a", name_b: str = "b") -> str:
+    return diff_canonical(canonical_yaml(a), canonical_yaml(b), name_a, name_b)

@@ -194,21 +194,3 @@ def export_run(engine: Engine, run_id: int | str, fmt: str, stream) -> int:
             stream.write(json.dumps(row, sort_keys=False) + "\n")
             n += 1
     return n
-
-
-def list_runs_view(engine: Engine, limit: int = 50) -> list[dict[str, Any]]:
-    runs = queries.list_runs(engine, limit)
-    counts = queries.trial_counts(engine, [r.id for r in runs])
-    out = []
-    for r in runs:
-        c = counts.get(r.id, {})
-        done = sum(c.values())
-        out.append(
-            {
-                "id": r.id, "name": r.name, "kind": r.kind, "status": r.status,
-                "created": r.created_at.strftime("%Y-%m-%d %H:%M") if r.created_at else "",
-                "trials": done, "total": r.total_trials or done,
-                "errors": done - c.get("ok", 0), "cost_usd": r.cost_usd, "suite": r.suite,
-            }
-        )
-    return out

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from .models import ConfigVersion, Run, RunArm, Trial
+from .models import ConfigVersion, RunArm, Trial
 
 if TYPE_CHECKING:  # pandas is imported lazily: the CLI's --help must stay fast
     import pandas as pd
@@ -84,14 +84,6 @@ def _fetch_trial_rows(engine: Engine, run_id: int, cols: list[str]) -> list[tupl
     stmt = select(*(table.c[c] for c in cols)).where(table.c.run_id == run_id)
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(stmt)]
-
-
-def list_runs(engine: Engine, limit: int = 50) -> list[Run]:
-    with Session(engine) as session:
-        rows = list(session.scalars(select(Run).order_by(Run.id.desc()).limit(limit)))
-        for row in rows:
-            session.expunge(row)
-        return rows
 
 
 def trial_counts(engine: Engine, run_ids: Sequence[int]) -> dict[int, dict[str, int]]:
