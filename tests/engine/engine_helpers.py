@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 from typing import Any, Callable
 
-from tamma_tui.providers.base import AgentRequest, Completion, ProviderError
+from tamma_tui.providers.base import AgentRequest, Completion
 from tamma_tui.suites.model import Suite, Task
 
 CONTEXTS = ("development", "code_review", "testing")

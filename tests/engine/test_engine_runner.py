@@ -1,6 +1,5 @@
 """Runner unit tests with a scripted in-test provider (the sim-server tests are separate)."""
 
-import asyncio
 import threading
 
 import pytest

@@ -8,7 +8,6 @@ resolution; this module only defines the vocabulary. Stdlib only.
 """
 
 import math
-import sys
 
 # `re` and `warnings` are imported on first use: start-up time matters, one run per grade.
 
