@@ -19,12 +19,11 @@ from tamma_tui.config.models import AgentConfig
 
 from .base import SERVER_ERROR, AgentRequest, Completion, ProviderError
 from .http_common import (
+    as_provider_errors,
     bad_response,
-    error_for_exception,
     error_for_status,
     make_client,
     read_api_key,
-    unexpected_error,
     redact,
 )
 
@@ -89,17 +88,11 @@ class AnthropicProvider:
         key = read_api_key(self._key_env)
         content, headers = self._request_parts(request, key)
         t0 = _perf()
-        try:
+        with as_provider_errors(where=self._where, secret=key):
             async with asyncio.timeout(self._timeout_s):
                 if self._stream:
                     return await self._streamed(content, headers, t0, key)
                 return await self._whole(content, headers, t0, key)
-        except ProviderError:
-            raise
-        except (httpx.HTTPError, OSError, TimeoutError) as exc:
-            raise error_for_exception(exc, where=self._where, secret=key) from None
-        except Exception as exc:  # the contract: every failure is a ProviderError
-            raise unexpected_error(exc, where=self._where, secret=key) from None
 
     async def _streamed(self, content: bytes, headers: dict[str, str], t0: float, key: str | None) -> Completion:
         parts: list[str] = []

@@ -7,7 +7,8 @@ import json
 import os
 import re
 import time
-from typing import Mapping
+from contextlib import contextmanager
+from typing import Iterator, Mapping
 from urllib.parse import urlsplit
 
 import httpx
@@ -195,6 +196,20 @@ def error_for_exception(exc: BaseException, *, where: str, secret: str | None) -
 def unexpected_error(exc: BaseException, *, where: str, secret: str | None) -> ProviderError:
     detail = redact(str(exc)[:_MAX_DETAIL], secret)
     return ProviderError(BAD_RESPONSE, f"{where}: unexpected {type(exc).__name__}" + (f": {detail}" if detail else ""))
+
+
+@contextmanager
+def as_provider_errors(*, where: str, secret: str | None) -> Iterator[None]:
+    """Every failure inside becomes a ProviderError with the secret redacted (the contract)."""
+    try:
+        yield
+    except ProviderError:
+        raise
+    except (httpx.HTTPError, OSError, TimeoutError) as exc:
+        # ``from None``: httpx exceptions carry the request (and its headers).
+        raise error_for_exception(exc, where=where, secret=secret) from None
+    except Exception as exc:
+        raise unexpected_error(exc, where=where, secret=secret) from None
 
 
 def bad_response(where: str, reason: str) -> ProviderError:

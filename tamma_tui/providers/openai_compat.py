@@ -29,14 +29,13 @@ from tamma_tui.config.models import AgentConfig
 
 from .base import SERVER_ERROR, AgentRequest, Completion, ProviderError
 from .http_common import (
+    as_provider_errors,
     bad_response,
     decompress,
-    error_for_exception,
     error_for_status,
     estimate_tokens,
     make_transport,
     read_api_key,
-    unexpected_error,
     redact,
     timeout_extension,
 )
@@ -118,7 +117,7 @@ class OpenAICompatProvider:
         key = read_api_key(self._key_env)
         http_request = self.build_request(request, key)
         t0 = _perf()
-        try:
+        with as_provider_errors(where=self._where, secret=key):
             async with asyncio.timeout(self._timeout_s):
                 response = await self._transport.handle_async_request(http_request)
                 try:
@@ -132,13 +131,6 @@ class OpenAICompatProvider:
                     return await self._whole(response, request, t0)
                 finally:
                     await response.aclose()
-        except ProviderError:
-            raise
-        except (httpx.HTTPError, OSError, TimeoutError) as exc:
-            # ``from None``: httpx exceptions carry the request (and its headers).
-            raise error_for_exception(exc, where=self._where, secret=key) from None
-        except Exception as exc:  # the contract: every failure is a ProviderError
-            raise unexpected_error(exc, where=self._where, secret=key) from None
 
     async def _streamed(
         self, response: httpx.Response, request: AgentRequest, t0: float, key: str | None
