@@ -164,7 +164,8 @@ def null_worker(n: int, concurrency: int, db: str) -> None:
         session.commit()
     agent = NullAgent()
     deps = EngineDeps(make_provider=lambda c, k: agent, grade=grade, render_prompt=lambda t, k: t.prompt,
-                      insert_rows=lambda rows: repo.insert_trials(engine, rows), on_event=lambda e: None)
+                      save_batch=lambda rows, cost: repo.save_trial_batch(engine, run_id, rows, cost),
+                      on_event=lambda e: None)
     cpu0 = time.process_time()
     t0 = time.perf_counter()
     result = run_on_event_loop(run_plan(plan, EngineSettings(run_id=run_id, concurrency=concurrency), deps))

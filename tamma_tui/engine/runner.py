@@ -51,14 +51,14 @@ class EngineDeps:
     make_provider: Callable[[AgentConfig, int], Provider]
     grade: Callable[[Task, str], Grade]
     render_prompt: Callable[[Task, int], str]
-    insert_rows: Callable[[Sequence[dict[str, Any]]], Any]
+    # Store a batch of trial rows together with the run's cost as of those rows (one
+    # transaction: the cost on disk is the cost of the trials on disk). Runs in a thread.
+    save_batch: Callable[[Sequence[dict[str, Any]], float], Any]
     on_event: Callable[[Event], None] | None = None
     # Sequential monitoring: called in a thread after each flushed block with the number
     # of tasks done; returns a verdict ("continue" keeps going).
     look: Callable[[int], str] | None = None
     cancel: threading.Event | None = None
-    # Called in a thread after every flush with the run's cost so far (e.g. store it).
-    on_flush: Callable[[float], Any] | None = None
     # Resume of mixed sessions: the stored answers {(arm, task_id, repeat): text} of turns
     # done earlier (answered turns only), so the conversation can be replayed.
     load_answers: Callable[[], dict[tuple[str, str, int], str]] | None = None
@@ -549,7 +549,7 @@ class Runner:
             stored = await asyncio.to_thread(self.deps.load_answers)
             self._earlier_answers = {TrialKey(*k): v for k, v in stored.items() if TrialKey(*k) in session_keys}
         pool = ThreadPoolExecutor(max_workers=max(1, s.grade_workers), thread_name_prefix="grade")
-        writer = BatchWriter(self._insert_and_report, batch_size=s.batch_size, interval_s=s.flush_interval_s)
+        writer = BatchWriter(self._save_batch, batch_size=s.batch_size, interval_s=s.flush_interval_s)
         writer.start()
         ticker = asyncio.get_running_loop().create_task(self._progress_ticker())
         states: dict[str, _ArmState] = {}
@@ -605,13 +605,12 @@ class Runner:
         )
         return result
 
-    def _insert_and_report(self, rows: Sequence[dict[str, Any]]) -> None:
-        self.deps.insert_rows(rows)
+    def _save_batch(self, rows: Sequence[dict[str, Any]]) -> None:
         # The cost of what is on disk (not of trials still in memory), so a resume after a
         # crash starts its budget from the trials that really were kept.
-        self._flushed_cost += sum(r["cost_usd"] for r in rows)
-        if self.deps.on_flush is not None:
-            self.deps.on_flush(self.settings.prior_cost_usd + self._flushed_cost)
+        flushed = self._flushed_cost + sum(r["cost_usd"] for r in rows)
+        self.deps.save_batch(rows, self.settings.prior_cost_usd + flushed)
+        self._flushed_cost = flushed
 
     async def _schedule(self, todo: set[TrialKey], states, pool, writer) -> None:
         plan = self.plan

@@ -271,11 +271,10 @@ def run_experiment(
         make_provider=lambda cfg, conc: make_provider(cfg, max_connections=conc, tasks=prepared.plan.tasks),
         grade=grade,
         render_prompt=render_user_prompt,
-        insert_rows=lambda rows: repo.insert_trials(engine, rows),
+        save_batch=lambda rows, cost: repo.save_trial_batch(engine, run_id, rows, cost),
         on_event=on_event,
         look=look,
         cancel=cancel,
-        on_flush=lambda cost: repo.update_run(engine, run_id, cost_usd=cost),
         load_answers=(lambda: _stored_answers(engine, run_id)) if resume is not None else None,
     )
     try:

@@ -19,7 +19,7 @@ def deps_for(provider, rows, events=None, **kw):
         make_provider=lambda cfg, conc: provider,
         grade=grade,
         render_prompt=lambda task, n: task.prompt,
-        insert_rows=rows.extend,
+        save_batch=lambda batch, cost: rows.extend(batch),
         on_event=events.append if events is not None else None,
         **kw,
     )
@@ -131,7 +131,7 @@ async def test_cancel_keeps_finished_trials_and_drops_in_flight(experiment):
         make_provider=lambda c, n: ScriptedProvider(delay_s=0.02),
         grade=grade,
         render_prompt=lambda t, n: t.prompt,
-        insert_rows=rows.extend,
+        save_batch=lambda batch, cost: rows.extend(batch),
         on_event=on_event,
         cancel=cancel,
     )
@@ -247,7 +247,14 @@ async def test_flushed_cost_is_reported_after_each_write(experiment):
     plan = build_plan(experiment, match_suite(1))
     rows, reported = [], []
     settings = EngineSettings(run_id=1, prior_cost_usd=0.5, batch_size=5)
-    await run_plan(plan, settings, deps_for(ScriptedProvider(), rows, on_flush=reported.append))
+
+    def save_batch(batch, cost):
+        rows.extend(batch)
+        reported.append(cost)
+
+    deps = deps_for(ScriptedProvider(), rows)
+    deps.save_batch = save_batch
+    await run_plan(plan, settings, deps)
     assert reported and reported == sorted(reported)
     assert reported[-1] == pytest.approx(0.5 + sum(r["cost_usd"] for r in rows))
 
@@ -261,7 +268,7 @@ async def test_session_history_is_trimmed_to_the_context_window(tmp_path):
     rows = []
     deps = EngineDeps(make_provider=lambda c, n: provider, grade=grade,
                       render_prompt=lambda task, n: task.prompt + " " + "x" * 100,
-                      insert_rows=rows.extend)
+                      save_batch=lambda batch, cost: rows.extend(batch))
     await run_plan(plan, EngineSettings(run_id=1), deps)
     session_calls = [c for c in provider.calls if len(c.messages) > 2]
     assert session_calls, "later turns carry history"

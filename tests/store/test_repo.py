@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from tamma_tui.config import BadInput, load_agent_config
 from tamma_tui.store import queries, repo
 from tamma_tui.store.db import open_database, resolve_db_url
+from tamma_tui.store.models import Trial
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_configs"
 
@@ -53,6 +55,25 @@ def test_insert_trials_skips_duplicates_and_reports_keys(engine):
     assert len(keys) == 13 and ("v", "t9", 0) in keys
     with engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM trial")).scalar() == 13
+
+
+def test_trial_batch_and_run_cost_are_saved_together(engine):
+    rid = _run(engine)
+    started = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone(timedelta(hours=2)))
+    rows = [_row(rid, "baseline", "t1", 0, started_at=started, cost_usd=0.25, truncated=True),
+            _row(rid, "v", "t1", 0, passed=None, cost_usd=0.5)]
+    assert repo.save_trial_batch(engine, rid, rows, 0.75) == 2
+    assert repo.get_run(engine, rid).cost_usd == 0.75
+    # Stored in the form SQLAlchemy reads back: the same instant, in UTC, microseconds kept.
+    with Session(engine) as s:
+        stored = {t.arm: t for t in s.exec(select(Trial).where(Trial.run_id == rid))}
+    assert stored["baseline"].started_at == started
+    assert stored["baseline"].started_at.tzinfo is not None and stored["baseline"].truncated is True
+    assert stored["v"].passed is None and stored["v"].started_at is None
+    # A batch that fails (a naive datetime) leaves neither its rows nor its cost behind.
+    with pytest.raises(ValueError, match="timezone-aware"):
+        repo.save_trial_batch(engine, rid, [_row(rid, "v", "t2", 0, started_at=datetime(2026, 1, 1))], 9.0)
+    assert repo.get_run(engine, rid).cost_usd == 0.75 and len(repo.trial_keys(engine, rid)) == 2
 
 
 def test_load_trials_frame_types(engine):
