@@ -1,4 +1,4 @@
-"""Anthropic Messages API over httpx, streaming by default.
+"""Anthropic Messages API, streaming by default, through the pooled ``HttpSender``.
 
 Stream events used: ``message_start`` (usage.input_tokens, cache reads), each
 ``content_block_delta`` of type ``text_delta`` (the text; the first one sets ttft),
@@ -7,7 +7,6 @@ Stream events used: ``message_start`` (usage.input_tokens, cache reads), each
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import Any
@@ -19,10 +18,13 @@ from tamma_tui.config.models import AgentConfig
 
 from .base import SERVER_ERROR, AgentRequest, Completion, ProviderError
 from .http_common import (
+    HttpResponse,
+    SseData,
     as_provider_errors,
     bad_response,
+    decompress,
     error_for_status,
-    make_client,
+    make_sender,
     read_api_key,
     redact,
 )
@@ -54,19 +56,18 @@ class AnthropicProvider:
         # Accept both "https://api.anthropic.com" and ".../v1" as base_url.
         self.url = base + ("/messages" if base.endswith("/v1") else "/v1/messages")
         self._where = f"anthropic {urlsplit(base).netloc or base}"
-        self._client = make_client(base, config.timeout_s, max_connections, transport)
+        self._sender = make_sender(self.url, config.timeout_s, max_connections, transport)
         params = config.parameters.model_dump(exclude_none=True)
         params.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
         params.pop("seed", None)  # not part of the Messages API
         self._base_body: dict[str, Any] = {"model": config.model, **params}
         self._stream = config.stream
         self._key_env = config.api_key_env or "ANTHROPIC_API_KEY"
-        self._timeout_s = config.timeout_s
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._sender.aclose()
 
-    def _request_parts(self, request: AgentRequest, key: str | None) -> tuple[bytes, dict[str, str]]:
+    def _request_parts(self, request: AgentRequest, key: str | None) -> tuple[list[tuple[bytes, bytes]], bytes]:
         system = "\n\n".join(m["content"] for m in request.messages if m.get("role") == "system")
         turns = [
             {"role": m["role"], "content": m["content"]}
@@ -79,37 +80,43 @@ class AnthropicProvider:
         body["messages"] = turns
         if self._stream:
             body["stream"] = True
-        headers = {"content-type": "application/json", "anthropic-version": ANTHROPIC_VERSION}
+        headers = [
+            (b"Content-Type", b"application/json"),
+            (b"Accept-Encoding", b"identity"),
+            (b"anthropic-version", ANTHROPIC_VERSION.encode()),
+        ]
         if key:
-            headers["x-api-key"] = key
-        return _dumps(body).encode(), headers
+            headers.append((b"x-api-key", key.encode()))
+        return headers, _dumps(body).encode()
 
     async def complete(self, request: AgentRequest) -> Completion:
         key = read_api_key(self._key_env)
-        content, headers = self._request_parts(request, key)
+        headers, body = self._request_parts(request, key)
         t0 = _perf()
         with as_provider_errors(where=self._where, secret=key):
-            async with asyncio.timeout(self._timeout_s):
+            response = await self._sender.post(headers, body)
+            try:
+                if response.status >= 400:
+                    raise error_for_status(
+                        response.status, response.headers, await response.read_all(), where=self._where, secret=key
+                    )
                 if self._stream:
-                    return await self._streamed(content, headers, t0, key)
-                return await self._whole(content, headers, t0, key)
+                    return await self._streamed(response, t0, key)
+                return await self._whole(response, t0)
+            finally:
+                await response.aclose()
 
-    async def _streamed(self, content: bytes, headers: dict[str, str], t0: float, key: str | None) -> Completion:
+    async def _streamed(self, response: HttpResponse, t0: float, key: str | None) -> Completion:
         parts: list[str] = []
         ttft: float | None = None
         stop_reason: str | None = None
         stopped = False
         prompt_tokens = completion_tokens = cached = 0
-        async with self._client.stream("POST", self.url, content=content, headers=headers) as resp:
-            if resp.status_code >= 400:
-                raise error_for_status(
-                    resp.status_code, resp.headers, await resp.aread(), where=self._where, secret=key
-                )
-            async for line in resp.aiter_lines():
-                if not line.startswith("data:"):
-                    continue  # "event:" lines repeat the type that the data carries
+        sse = SseData()  # "event:" lines repeat the type that the data carries
+        while chunk := await response.read_chunk():
+            for data in sse.feed(chunk):
                 try:
-                    event = json.loads(line[5:])
+                    event = json.loads(data)
                 except ValueError:
                     raise bad_response(self._where, "malformed JSON in stream event") from None
                 if not isinstance(event, dict):
@@ -151,13 +158,11 @@ class AnthropicProvider:
             cached_prompt_tokens=cached,
         )
 
-    async def _whole(self, content: bytes, headers: dict[str, str], t0: float, key: str | None) -> Completion:
-        resp = await self._client.post(self.url, content=content, headers=headers)
-        if resp.status_code >= 400:
-            raise error_for_status(resp.status_code, resp.headers, resp.content, where=self._where, secret=key)
+    async def _whole(self, response: HttpResponse, t0: float) -> Completion:
+        raw = await response.read_all()
         latency = _perf() - t0
         try:
-            obj = json.loads(resp.content)
+            obj = json.loads(decompress(raw, response.headers.get("content-encoding")))
             text = "".join(b.get("text", "") for b in obj["content"] if b.get("type") == "text")
             usage = obj.get("usage") or {}
             cached = int(usage.get("cache_read_input_tokens") or 0)

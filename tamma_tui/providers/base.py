@@ -71,6 +71,10 @@ class Completion:
 
 @runtime_checkable
 class Provider(Protocol):
+    """An agent back end. ``complete`` raises ``ProviderError`` for every failure and need
+    not bound its own duration: the engine cancels each attempt at its deadline (the
+    config's ``timeout_s``), and providers must leave nothing behind when cancelled."""
+
     async def complete(self, request: AgentRequest) -> Completion: ...
 
     async def aclose(self) -> None: ...

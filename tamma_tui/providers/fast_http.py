@@ -1,21 +1,25 @@
-"""A lean HTTP/1.1 transport for plain ``http://`` servers (local model servers, the
-sim-server), plugged into ``httpx.AsyncClient``.
+"""A lean keep-alive HTTP/1.1 client for plain ``http://`` servers (local model servers,
+the sim-server).
 
-Why: at concurrency 64-256 httpcore's pool re-scans every connection for every queued
-request and probes each socket before reuse, which costs several ms of CPU per request;
-benchmark runs send thousands of small requests to a local server. This transport keeps
-idle keep-alive connections in a deque (O(1) checkout), writes each request with one
-``write`` and parses responses with ``StreamReader.readuntil``. TLS, proxies and HTTP/2
-stay with httpx's own transport (``https://`` is mounted to it).
+Why: the engine sends thousands of small requests a second to a local server, on one
+event loop. At concurrency 64-256 httpcore's pool re-scans every connection for every
+queued request and probes each socket before reuse (several ms of CPU per request), and
+even httpx's request and response objects cost more than the exchange itself. This
+client keeps idle connections in a deque (O(1) checkout), writes each request with one
+``write``, parses the head with ``StreamReader.readuntil`` and reads the body through
+plain coroutines (no async generators: each one registers with the loop's weak set of
+generators). TLS, proxies and HTTP/2 stay with httpx (``http_common.HttpxSender``).
 
-It raises httpx's exception types, so callers map errors the same way for both.
+It raises httpx's exception types, so callers map errors the same way for both. No
+read deadlines of its own: the engine bounds each attempt as a whole; only connecting
+has its own limit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-from typing import AsyncIterator
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -24,12 +28,11 @@ _READ_SIZE = 64 * 1024
 
 
 class _Connection:
-    __slots__ = ("reader", "writer", "key", "reused")
+    __slots__ = ("reader", "writer", "reused")
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, key: tuple[str, int]):
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         self.reader = reader
         self.writer = writer
-        self.key = key
         self.reused = False
 
     def usable(self) -> bool:
@@ -40,17 +43,17 @@ class _Connection:
 
 
 class _Pool:
-    """Idle connections per (host, port) and a cap on open connections overall."""
+    """Idle connections to one origin and a cap on open connections."""
 
     def __init__(self, max_connections: int):
         self.max_connections = max(int(max_connections), 1)
         self.open = 0
-        self.idle: dict[tuple[str, int], collections.deque[_Connection]] = {}
+        self.idle: collections.deque[_Connection] = collections.deque()
         self.waiters: collections.deque[asyncio.Future[None]] = collections.deque()
         self.closed = False
 
-    def take_idle(self, key: tuple[str, int]) -> _Connection | None:
-        idle = self.idle.get(key)
+    def take_idle(self) -> _Connection | None:
+        idle = self.idle
         while idle:
             conn = idle.pop()
             if conn.usable():
@@ -59,18 +62,16 @@ class _Pool:
             self.discard(conn)
         return None
 
-    async def acquire(self, key: tuple[str, int]) -> _Connection | None:
-        """An idle connection to ``key``, or None once a slot for a new one is reserved
-        (the caller then connects and must ``unreserve`` on failure)."""
+    async def acquire(self) -> _Connection | None:
+        """An idle connection, or None once a slot for a new one is reserved (the caller
+        then connects and must ``unreserve`` on failure)."""
         while True:
-            conn = self.take_idle(key)
+            conn = self.take_idle()
             if conn is not None:
                 return conn
             if self.open < self.max_connections:
                 self.open += 1
                 return None
-            if self._close_idle_elsewhere(key):
-                continue
             fut = asyncio.get_running_loop().create_future()
             self.waiters.append(fut)
             try:
@@ -84,16 +85,9 @@ class _Pool:
         self.open -= 1
         self._wake()
 
-    def _close_idle_elsewhere(self, key: tuple[str, int]) -> bool:
-        for other, idle in self.idle.items():
-            if other != key and idle:
-                self.discard(idle.popleft())
-                return True
-        return False
-
     def release(self, conn: _Connection) -> None:
         if conn.usable() and not self.closed:
-            self.idle.setdefault(conn.key, collections.deque()).append(conn)
+            self.idle.append(conn)
             self._wake()
         else:
             self.discard(conn)
@@ -112,162 +106,168 @@ class _Pool:
 
     def close_all(self) -> None:
         self.closed = True  # connections still in use are closed when they come back
-        for idle in self.idle.values():
-            while idle:
-                self.discard(idle.pop())
+        while self.idle:
+            self.discard(self.idle.pop())
 
 
-class _Body(httpx.AsyncByteStream):
-    """The response body: Content-Length, chunked, or until the server closes."""
+class FastResponse:
+    """Status, headers and a body read chunk by chunk (Content-Length, chunked, or until
+    the server closes). Reading to the end returns the connection to the pool."""
 
-    def __init__(self, transport: "FastHTTPTransport", conn: _Connection, length: int | None,
-                 chunked: bool, keep_alive: bool, read_timeout: float | None):
-        self._t = transport
+    __slots__ = ("status", "_raw_headers", "_headers", "_pool", "_conn", "_remaining", "_chunked", "_keep_alive")
+
+    def __init__(self, pool: _Pool, conn: _Connection, status: int, raw_headers: list[tuple[bytes, bytes]],
+                 length: int | None, chunked: bool, keep_alive: bool):
+        self.status = status
+        self._raw_headers = raw_headers
+        self._headers: dict[str, str] | None = None
+        self._pool = pool
         self._conn: _Connection | None = conn
-        self._length = length
         self._chunked = chunked
-        self._keep_alive = keep_alive
-        self._timeout = read_timeout
+        self._remaining = length  # None: until the server closes (when not chunked)
+        self._keep_alive = keep_alive and (chunked or length is not None)
+        if length == 0 and not chunked:
+            self._finish()
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    @property
+    def headers(self) -> dict[str, str]:
+        """Lower-case names; built on first use (the success path rarely needs them)."""
+        if self._headers is None:
+            self._headers = {
+                name.decode("latin-1").lower(): value.decode("latin-1") for name, value in self._raw_headers
+            }
+        return self._headers
+
+    async def read_chunk(self) -> bytes:
+        """The next piece of the body; b"" once it has all been read."""
         conn = self._conn
         if conn is None:
-            return
+            return b""
         reader = conn.reader
-        timeout = self._timeout
-        # Each read gets its own deadline (httpx's read-timeout meaning); a deadline must
-        # never span a ``yield``, or it would fire inside the consumer's code.
         try:
             if self._chunked:
-                while True:
-                    async with asyncio.timeout(timeout):
-                        line = await reader.readuntil(b"\r\n")
-                        size = int(line.split(b";", 1)[0], 16)
-                        if size == 0:
-                            while await reader.readuntil(b"\r\n") != b"\r\n":
-                                pass  # trailers
-                            break
-                        data = await reader.readexactly(size + 2)
-                    yield data[:-2]
-            elif self._length is not None:
-                remaining = self._length
-                while remaining:
-                    async with asyncio.timeout(timeout):
-                        data = await reader.read(min(remaining, _READ_SIZE))
-                    if not data:
-                        raise asyncio.IncompleteReadError(b"", remaining)
-                    remaining -= len(data)
-                    yield data
+                line = await reader.readuntil(b"\r\n")
+                size = int(line.split(b";", 1)[0], 16)
+                if size == 0:
+                    while await reader.readuntil(b"\r\n") != b"\r\n":
+                        pass  # trailers
+                    self._finish()
+                    return b""
+                data = (await reader.readexactly(size + 2))[:-2]
+            elif self._remaining is not None:
+                data = await reader.read(min(self._remaining, _READ_SIZE))
+                if not data:
+                    raise asyncio.IncompleteReadError(b"", self._remaining)
+                self._remaining -= len(data)
+                if not self._remaining:
+                    self._finish()
             else:
-                self._keep_alive = False
-                while True:
-                    async with asyncio.timeout(timeout):
-                        data = await reader.read(_READ_SIZE)
-                    if not data:
-                        break
-                    yield data
-        except TimeoutError:
-            raise httpx.ReadTimeout("timed out reading the response body") from None
+                data = await reader.read(_READ_SIZE)
+                if not data:
+                    self._finish()
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
-            raise httpx.RemoteProtocolError(
-                "peer closed connection without sending complete message body"
-            ) from None
+            self.abort()
+            raise httpx.RemoteProtocolError("peer closed connection without sending complete message body") from None
         except (ConnectionError, OSError) as exc:
+            self.abort()
             raise httpx.ReadError(str(exc) or type(exc).__name__) from None
-        # Fully read: the connection can serve the next request.
-        self._conn = None
-        if self._keep_alive:
-            self._t._pool.release(conn)
-        else:
-            self._t._pool.discard(conn)
+        except BaseException:  # cancelled mid-read: the connection is in an unknown state
+            self.abort()
+            raise
+        return data
+
+    async def read_all(self) -> bytes:
+        parts = []
+        while chunk := await self.read_chunk():
+            parts.append(chunk)
+        return b"".join(parts)
+
+    def _finish(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            if self._keep_alive:
+                self._pool.release(conn)
+            else:
+                self._pool.discard(conn)
+
+    def abort(self) -> None:
+        """Give up on the body: the connection cannot be reused."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            self._pool.discard(conn)
 
     async def aclose(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:  # closed before the end (error, cancel, early exit): not reusable
-            self._t._pool.discard(conn)
+        self.abort()  # a no-op once the body was read to the end
 
 
-class FastHTTPTransport(httpx.AsyncBaseTransport):
-    def __init__(self, max_connections: int = 64):
+class FastHTTPClient:
+    """POSTs to one ``http://`` URL over a pool of keep-alive connections."""
+
+    def __init__(self, url: str, max_connections: int = 64, connect_timeout_s: float = 10.0):
+        parts = urlsplit(url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise ValueError(f"FastHTTPClient serves http:// URLs only, not {url!r}")
+        self._host = parts.hostname
+        self._port = parts.port or 80
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        host = parts.netloc.rsplit("@", 1)[-1]
+        self._head_start = f"POST {target} HTTP/1.1\r\nHost: {host}\r\n".encode("ascii")
+        self._connect_timeout_s = connect_timeout_s
         self._pool = _Pool(max_connections)
 
     async def aclose(self) -> None:
         self._pool.close_all()
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        if url.scheme != "http":
-            raise httpx.UnsupportedProtocol(f"FastHTTPTransport serves http:// only, not {url.scheme}")
-        key = (url.host, url.port or 80)
-        timeouts = request.extensions.get("timeout") or {}
-        body = await request.aread()
-        head = self._head(request, body)
+    async def post(self, headers: list[tuple[bytes, bytes]], body: bytes) -> FastResponse:
+        """Send ``body`` with ``headers`` (Host and Content-Length are added)."""
+        head = b"".join([self._head_start, *[name + b": " + value + b"\r\n" for name, value in headers],
+                         b"Content-Length: ", str(len(body)).encode(), b"\r\n\r\n"])
+        pool = self._pool
         for attempt in (0, 1):
-            conn = self._pool.take_idle(key)  # the common case, with no deadline to set up
+            conn = pool.take_idle()  # the common case, with nothing to wait for
             if conn is None:
-                try:
-                    async with asyncio.timeout(timeouts.get("pool")):
-                        conn = await self._pool.acquire(key)
-                except TimeoutError:
-                    raise httpx.PoolTimeout("no free connection in the pool in time") from None
+                conn = await pool.acquire()
             if conn is None:
-                conn = await self._connect(key, timeouts)
+                conn = await self._connect()
             try:
-                return await self._exchange(conn, head, body, timeouts.get("read"))
+                return await self._exchange(conn, head, body)
             except _StaleConnection:
                 # A reused keep-alive connection the server had closed: nothing was
                 # processed, so one retry on a fresh connection is safe.
-                self._pool.discard(conn)
+                pool.discard(conn)
                 if attempt:
                     raise httpx.RemoteProtocolError("server disconnected without sending a response") from None
             except BaseException:
-                self._pool.discard(conn)
+                pool.discard(conn)
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    @staticmethod
-    def _head(request: httpx.Request, body: bytes) -> bytes:
-        target = request.url.raw_path.decode("ascii")
-        lines = [f"{request.method} {target} HTTP/1.1".encode()]
-        has_length = False
-        for name, value in request.headers.raw:
-            low = name.lower()
-            if low == b"content-length":
-                has_length = True
-            elif low == b"transfer-encoding":
-                continue  # the body is sent whole, with a length
-            lines.append(name + b": " + value)
-        if not has_length and (body or request.method in ("POST", "PUT", "PATCH")):
-            lines.append(b"Content-Length: " + str(len(body)).encode())
-        return b"\r\n".join(lines) + b"\r\n\r\n"
-
-    async def _connect(self, key: tuple[str, int], timeouts: dict) -> _Connection:
+    async def _connect(self) -> _Connection:
         """Open a connection for a slot already reserved by ``_Pool.acquire``."""
         try:
-            async with asyncio.timeout(timeouts.get("connect")):
-                reader, writer = await asyncio.open_connection(key[0], key[1], limit=_MAX_HEADER_BYTES)
+            async with asyncio.timeout(self._connect_timeout_s):
+                reader, writer = await asyncio.open_connection(self._host, self._port, limit=_MAX_HEADER_BYTES)
         except TimeoutError:
             self._pool.unreserve()
-            raise httpx.ConnectTimeout(f"connecting to {key[0]}:{key[1]} timed out") from None
+            raise httpx.ConnectTimeout(f"connecting to {self._host}:{self._port} timed out") from None
         except BaseException as exc:
             self._pool.unreserve()
             if isinstance(exc, OSError):
                 raise httpx.ConnectError(exc.strerror or str(exc) or type(exc).__name__) from None
             raise
-        return _Connection(reader, writer, key)
+        return _Connection(reader, writer)
 
-    async def _exchange(self, conn: _Connection, head: bytes, body: bytes, read_timeout: float | None) -> httpx.Response:
+    async def _exchange(self, conn: _Connection, head: bytes, body: bytes) -> FastResponse:
         try:
-            conn.writer.write(head + body if len(body) < 65536 else head)
-            if len(body) >= 65536:
+            if len(body) < 65536:
+                conn.writer.write(head + body)
+            else:
+                conn.writer.write(head)
                 conn.writer.write(body)
-            async with asyncio.timeout(read_timeout):
+            raw = await conn.reader.readuntil(b"\r\n\r\n")
+            while raw.startswith(b"HTTP/1.1 1") and not raw.startswith(b"HTTP/1.1 101"):
+                conn.reused = False  # an interim response (100 Continue): the real one follows
                 raw = await conn.reader.readuntil(b"\r\n\r\n")
-                while raw.startswith(b"HTTP/1.1 1") and not raw.startswith(b"HTTP/1.1 101"):
-                    conn.reused = False  # an interim response (100 Continue): the real one follows
-                    raw = await conn.reader.readuntil(b"\r\n\r\n")
-        except TimeoutError:
-            raise httpx.ReadTimeout("timed out waiting for the response") from None
         except asyncio.IncompleteReadError as exc:
             if conn.reused and not exc.partial:
                 raise _StaleConnection() from None
@@ -307,15 +307,8 @@ class FastHTTPTransport(httpx.AsyncBaseTransport):
                 v = value.lower()
                 keep_alive = (keep_alive or b"keep-alive" in v) and b"close" not in v
         if status in (204, 304):
-            length = 0
-        stream = _Body(self, conn, None if chunked else length, chunked, keep_alive, read_timeout)
-        reason = status_line[2] if len(status_line) > 2 else b""
-        return httpx.Response(
-            status,
-            headers=headers,
-            stream=stream,
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason},
-        )
+            length, chunked = 0, False
+        return FastResponse(self._pool, conn, status, headers, None if chunked else length, chunked, keep_alive)
 
 
 class _StaleConnection(Exception):

@@ -8,7 +8,7 @@ import os
 import re
 import time
 from contextlib import contextmanager
-from typing import Iterator, Mapping
+from typing import Iterator, Mapping, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -43,40 +43,107 @@ def _skip_sniffio_probe() -> None:
 _skip_sniffio_probe()
 
 
-def make_client(
-    base_url: str,
+class HttpResponse(Protocol):
+    """What a provider reads from a response, whichever client fetched it."""
+
+    status: int
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...  # looked up by lower-case name
+
+    async def read_chunk(self) -> bytes: ...  # the next piece of the body; b"" at the end
+
+    async def read_all(self) -> bytes: ...
+
+    async def aclose(self) -> None: ...
+
+
+class HttpSender(Protocol):
+    """POSTs to one URL over a pooled client; Host and Content-Length are added."""
+
+    async def post(self, headers: list[tuple[bytes, bytes]], body: bytes) -> HttpResponse: ...
+
+    async def aclose(self) -> None: ...
+
+
+class _HttpxResponse:
+    __slots__ = ("_response", "_chunks", "status")
+
+    def __init__(self, response: httpx.Response):
+        self._response = response
+        self._chunks = response.stream.__aiter__()
+        self.status = response.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self._response.headers
+
+    async def read_chunk(self) -> bytes:
+        while True:
+            try:
+                chunk = await self._chunks.__anext__()
+            except StopAsyncIteration:
+                return b""
+            if chunk:
+                return chunk
+
+    async def read_all(self) -> bytes:
+        parts = []
+        while chunk := await self.read_chunk():
+            parts.append(chunk)
+        return b"".join(parts)
+
+    async def aclose(self) -> None:
+        await self._response.aclose()
+
+
+class HttpxSender:
+    """``HttpSender`` over an httpx transport: TLS, proxies, or one a test passes in.
+    Read/write/pool timeouts are the config's ``timeout_s``; connecting at most 10 s."""
+
+    def __init__(self, url: str, transport: httpx.AsyncBaseTransport, timeout_s: float):
+        self._url = httpx.URL(url)
+        self._host = (b"Host", self._url.netloc)
+        self._transport = transport
+        self._extensions = {"timeout": timeout_extension(timeout_s)}
+
+    async def post(self, headers: list[tuple[bytes, bytes]], body: bytes) -> _HttpxResponse:
+        # Straight to the transport: AsyncClient.send would add URL merging, cookie
+        # extraction and text decoding for nothing. Given ``stream=``, httpx skips its
+        # default-header pass, so Host and Content-Length are set here.
+        request = httpx.Request(
+            "POST", self._url,
+            headers=httpx.Headers([self._host, *headers, (b"Content-Length", str(len(body)).encode())]),
+            stream=httpx.ByteStream(body), extensions=self._extensions,
+        )
+        return _HttpxResponse(await self._transport.handle_async_request(request))
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
+
+
+def make_sender(
+    url: str,
     timeout_s: float,
     max_connections: int,
     transport: httpx.AsyncBaseTransport | None = None,
-) -> httpx.AsyncClient:
-    """One pooled client per provider, on ``make_transport``'s transport. Read/write/pool
-    timeouts are the config's ``timeout_s``; connecting gets at most 10 s."""
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(**timeout_extension(timeout_s)),
-        transport=make_transport(base_url, max_connections, transport),
-    )
-
-
-def make_transport(
-    base_url: str,
-    max_connections: int,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> httpx.AsyncBaseTransport:
-    """The pooled transport for one provider's base_url.
+) -> HttpSender:
+    """The pooled sender for one provider endpoint.
 
     Plain ``http://`` without a proxy (local model servers, the sim-server) gets the lean
-    keep-alive transport; everything else httpx's own (TLS, proxies from the environment).
+    keep-alive client; everything else an httpx transport (TLS, proxies from the
+    environment), unless ``transport`` is given.
     """
-    if transport is not None:
-        return transport
-    parts = urlsplit(base_url)
-    proxy = _env_proxy(parts.scheme, parts.hostname or "")
-    if parts.scheme == "http" and proxy is None:
-        from .fast_http import FastHTTPTransport
+    if transport is None:
+        parts = urlsplit(url)
+        proxy = _env_proxy(parts.scheme, parts.hostname or "")
+        if parts.scheme == "http" and proxy is None:
+            from .fast_http import FastHTTPClient
 
-        return FastHTTPTransport(max_connections)
-    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-    return httpx.AsyncHTTPTransport(limits=limits, proxy=proxy)
+            return FastHTTPClient(url, max_connections, connect_timeout_s=min(10.0, timeout_s))
+        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        transport = httpx.AsyncHTTPTransport(limits=limits, proxy=proxy)
+    return HttpxSender(url, transport, timeout_s)
 
 
 def _env_proxy(scheme: str, host: str) -> str | None:
@@ -210,6 +277,28 @@ def as_provider_errors(*, where: str, secret: str | None) -> Iterator[None]:
         raise error_for_exception(exc, where=where, secret=secret) from None
     except Exception as exc:
         raise unexpected_error(exc, where=where, secret=secret) from None
+
+
+class SseData:
+    """Splits a server-sent-events byte stream into the payloads of its ``data:`` lines
+    (blank separators, comments and ``event:`` lines are dropped)."""
+
+    __slots__ = ("_pending",)
+
+    def __init__(self) -> None:
+        self._pending = b""
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        if self._pending:
+            chunk = self._pending + chunk
+        lines = chunk.split(b"\n")
+        self._pending = lines.pop()
+        return [line[5:].strip() for line in lines if line.startswith(b"data:")]
+
+    @property
+    def cut_short(self) -> bool:
+        """True when the stream stopped in the middle of a line."""
+        return bool(self._pending.strip())
 
 
 def bad_response(where: str, reason: str) -> ProviderError:

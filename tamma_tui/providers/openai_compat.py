@@ -5,18 +5,14 @@ and usage comes from the final chunk (``stream_options.include_usage``). Non-str
 when ``config.stream`` is false.
 
 This path runs once per trial at high concurrency (a benchmarked budget of ~0.5 ms CPU
-per trial), so it is kept lean:
-- requests go straight to the provider's pooled httpx transport as ``httpx.Request``
-  objects; ``AsyncClient.send`` would add URL merging, cookie extraction (a urllib
-  request and an email message per response) and text decoding, several times the cost
-  of the HTTP exchange itself;
-- SSE is split into lines and parsed from bytes by hand (``json.loads`` takes bytes),
-  with no per-chunk models; the request body is serialised once.
+per trial), so it is kept lean: the request body is serialised once and posted through
+the provider's pooled ``HttpSender`` (the lean client for plain http, httpx otherwise);
+SSE is split into lines and parsed from bytes (``json.loads`` takes bytes), with no
+per-chunk models. No deadline of its own: the engine bounds each attempt.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import Any
@@ -29,15 +25,16 @@ from tamma_tui.config.models import AgentConfig
 
 from .base import SERVER_ERROR, AgentRequest, Completion, ProviderError
 from .http_common import (
+    HttpResponse,
+    SseData,
     as_provider_errors,
     bad_response,
     decompress,
     error_for_status,
     estimate_tokens,
-    make_transport,
+    make_sender,
     read_api_key,
     redact,
-    timeout_extension,
 )
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -59,8 +56,8 @@ _USER_AGENT = f"tamma-bench/{__version__}"
 class OpenAICompatProvider:
     """``Provider`` for any server that speaks ``POST {base_url}/chat/completions``.
 
-    One provider owns one connection pool (``max_connections``); ``transport`` replaces
-    it (the simulated provider passes its in-process transport).
+    One provider owns one connection pool (``max_connections``); ``transport`` (an httpx
+    transport) replaces it: the simulated provider passes its in-process one.
     """
 
     def __init__(
@@ -74,83 +71,65 @@ class OpenAICompatProvider:
         self.config = config
         base = (base_url or config.base_url or DEFAULT_BASE_URL).rstrip("/")
         self.url = base + "/chat/completions"
-        self._url = httpx.URL(self.url)
         self._where = f"{config.provider} {urlsplit(base).netloc or base}"
-        self._transport = make_transport(base, max_connections, transport)
-        self._extensions = {"timeout": timeout_extension(config.timeout_s)}
+        self._sender = make_sender(self.url, config.timeout_s, max_connections, transport)
         params = config.parameters.model_dump(exclude_none=True)
         self._base_body: dict[str, Any] = {"model": config.model, **params}
         self._stream = config.stream
         self._key_env = key_env_for(config) if base_url is None else config.api_key_env
-        self._timeout_s = config.timeout_s
         self._base_headers = [
-            (b"Host", self._url.netloc),
             (b"User-Agent", _USER_AGENT.encode()),
             (b"Accept-Encoding", b"identity"),
             (b"Content-Type", b"application/json"),
         ]
 
     async def aclose(self) -> None:
-        await self._transport.aclose()
+        await self._sender.aclose()
 
-    def build_request(self, request: AgentRequest, key: str | None) -> httpx.Request:
+    def request_parts(self, request: AgentRequest, key: str | None) -> tuple[list[tuple[bytes, bytes]], bytes]:
         body = dict(self._base_body)
         body["messages"] = list(request.messages)
         body["seed"] = request.seed
         if self._stream:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
-        content = _dumps(body).encode()
-        raw = self._base_headers + [(b"Content-Length", str(len(content)).encode())]
+        headers = self._base_headers.copy()
         if key:
-            raw.append((b"Authorization", b"Bearer " + key.encode()))
+            headers.append((b"Authorization", b"Bearer " + key.encode()))
         if request.task_id:
-            raw.append((b"X-Tamma-Task", request.task_id.encode()))
-        # Headers built once and ``stream=`` given: httpx then skips its content-header
-        # pass, which would normalise every header twice more.
-        return httpx.Request(
-            "POST", self._url, headers=httpx.Headers(raw), stream=httpx.ByteStream(content),
-            extensions=self._extensions,
-        )
+            headers.append((b"X-Tamma-Task", request.task_id.encode()))
+        return headers, _dumps(body).encode()
 
     async def complete(self, request: AgentRequest) -> Completion:
         key = read_api_key(self._key_env)
-        http_request = self.build_request(request, key)
+        headers, body = self.request_parts(request, key)
         t0 = _perf()
         with as_provider_errors(where=self._where, secret=key):
-            async with asyncio.timeout(self._timeout_s):
-                response = await self._transport.handle_async_request(http_request)
-                try:
-                    if response.status_code >= 400:
-                        raise error_for_status(
-                            response.status_code, response.headers, await _read_all(response),
-                            where=self._where, secret=key,
-                        )
-                    if self._stream:
-                        return await self._streamed(response, request, t0, key)
-                    return await self._whole(response, request, t0)
-                finally:
-                    await response.aclose()
+            response = await self._sender.post(headers, body)
+            try:
+                if response.status >= 400:
+                    raise error_for_status(
+                        response.status, response.headers, await response.read_all(),
+                        where=self._where, secret=key,
+                    )
+                if self._stream:
+                    return await self._streamed(response, request, t0, key)
+                return await self._whole(response, request, t0)
+            finally:
+                await response.aclose()
 
-    async def _streamed(
-        self, response: httpx.Response, request: AgentRequest, t0: float, key: str | None
-    ) -> Completion:
+    async def _streamed(self, response: HttpResponse, request: AgentRequest, t0: float, key: str | None) -> Completion:
         parts: list[str] = []
         ttft: float | None = None
         finish: str | None = None
         usage: dict[str, Any] | None = None
         done = False
-        pending = b""
+        sse = SseData()
         # Read to the very end (past [DONE]) so the connection goes back to the pool.
-        async for chunk in response.stream:
-            if pending:
-                chunk = pending + chunk
-            lines = chunk.split(b"\n")
-            pending = lines.pop()
-            for line in lines:
-                if done or not line.startswith(b"data:"):
-                    continue  # blank separators, ": keep-alive" comments, "event:" lines
-                data = line[5:].strip()
+        while chunk := await response.read_chunk():
+            for data in sse.feed(chunk):
+                if done:
+                    continue
                 if data == b"[DONE]":
                     done = True
                     continue
@@ -180,14 +159,14 @@ class OpenAICompatProvider:
                     detail = redact(str(obj["error"])[:200], key)
                     raise ProviderError(SERVER_ERROR, f"{self._where}: error event in stream: {detail}")
         latency = _perf() - t0
-        if pending.strip() and not done:
+        if sse.cut_short and not done:
             raise bad_response(self._where, "stream ended in the middle of an event")
         if finish is None:
             raise bad_response(self._where, "stream ended without a finish reason")
         return _completion("".join(parts), usage, request, latency, ttft, finish)
 
-    async def _whole(self, response: httpx.Response, request: AgentRequest, t0: float) -> Completion:
-        raw = await _read_all(response)
+    async def _whole(self, response: HttpResponse, request: AgentRequest, t0: float) -> Completion:
+        raw = await response.read_all()
         latency = _perf() - t0
         try:
             obj = _loads(decompress(raw, response.headers.get("content-encoding")))
@@ -197,11 +176,6 @@ class OpenAICompatProvider:
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             raise bad_response(self._where, "malformed JSON response") from None
         return _completion(text, obj.get("usage"), request, latency, None, finish)
-
-
-async def _read_all(response: httpx.Response) -> bytes:
-    parts = [chunk async for chunk in response.stream]
-    return b"".join(parts)
 
 
 def _completion(

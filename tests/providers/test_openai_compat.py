@@ -137,7 +137,7 @@ async def test_many_concurrent_requests_reuse_few_connections(quick_server, sim_
     provider = OpenAICompatProvider(openai_config(quick_server), max_connections=8)
     try:
         results = await asyncio.gather(*[provider.complete(request_for(sim_tasks[i % 30], seed=i)) for i in range(120)])
-        pool = provider._transport._pool
+        pool = provider._sender._pool
         assert pool.open <= 8
     finally:
         await provider.aclose()

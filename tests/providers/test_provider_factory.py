@@ -49,7 +49,7 @@ async def test_simulated_provider_streams_through_the_openai_client(monkeypatch)
     monkeypatch.setattr("tamma_tui.providers.simulated.tasks.default_task_lookup", {task.id: task}.get)
     provider = make_provider(_config(provider="simulated", model="sim-large", parameters={"temperature": 0.0}))
     try:
-        assert isinstance(provider._transport, SimulatedTransport)
+        assert isinstance(provider._sender._transport, SimulatedTransport)
         request = request_for(task, seed=8)
         done = await provider.complete(request)
     finally:
@@ -129,18 +129,21 @@ def test_preflight_command_must_exist(tmp_path):
     preflight(_config(provider="command", command=[sys.executable, "-c", "print(1)"]), "c.yaml")
 
 
-def test_transport_choice_lean_for_plain_http_httpx_for_tls_and_proxies(monkeypatch):
+def test_sender_choice_lean_for_plain_http_httpx_for_tls_and_proxies(monkeypatch):
     import httpx
 
-    from tamma_tui.providers.fast_http import FastHTTPTransport
-    from tamma_tui.providers.http_common import make_transport
+    from tamma_tui.providers.fast_http import FastHTTPClient
+    from tamma_tui.providers.http_common import HttpxSender, make_sender
 
     for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(var, raising=False)
-    assert isinstance(make_transport("http://127.0.0.1:8000/v1", 4), FastHTTPTransport)
-    assert isinstance(make_transport("https://api.openai.com/v1", 4), httpx.AsyncHTTPTransport)
+    assert isinstance(make_sender("http://127.0.0.1:8000/v1/chat/completions", 60, 4), FastHTTPClient)
+    https = make_sender("https://api.openai.com/v1/chat/completions", 60, 4)
+    assert isinstance(https, HttpxSender) and isinstance(https._transport, httpx.AsyncHTTPTransport)
+    given = httpx.MockTransport(lambda request: httpx.Response(200))
+    assert make_sender("http://127.0.0.1:8000/v1", 60, 4, given)._transport is given
     monkeypatch.setenv("HTTP_PROXY", "http://proxy.invalid:3128")
-    assert isinstance(make_transport("http://10.1.2.3:8000/v1", 4), httpx.AsyncHTTPTransport)
+    assert isinstance(make_sender("http://10.1.2.3:8000/v1/chat/completions", 60, 4), HttpxSender)
 
 
 async def test_simulated_provider_knows_extra_tasks(monkeypatch):

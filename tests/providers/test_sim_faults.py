@@ -105,12 +105,23 @@ async def test_truncated_stream_is_a_bad_response(how, sim_server, sim_tasks):
 
 
 @pytest.mark.parametrize("how", ["fast", "httpx"])
-async def test_slow_server_times_out(how, sim_server):
+async def test_slow_server_times_out_at_the_attempt_deadline(how, sim_server):
+    """Providers set no overall deadline of their own: the engine bounds every attempt
+    by timeout_s, which ends the hung call and frees its connection."""
+    import random
+
+    from tamma_tui.config.models import RetryPolicy
+    from tamma_tui.engine.retry import Attempts, call_with_retry
+
     async with provider_for(how, sim_server, timeout_s=0.3, latency_ms=3000) as p:
         t0 = time.perf_counter()
-        err = await _error(p)
+        with pytest.raises(ProviderError) as info:
+            await call_with_retry(lambda _timeout: p.complete(request_for(None)), RetryPolicy(max_attempts=1),
+                                  Attempts(), attempt_timeout_s=0.3, rng=random.Random(0))
         elapsed = time.perf_counter() - t0
-    assert err.kind == kinds.TIMEOUT and elapsed < 2.0
+        if how == "fast":
+            assert p._sender._pool.open == 0
+    assert info.value.kind == kinds.TIMEOUT and elapsed < 2.0
 
 
 @pytest.mark.parametrize("how", ["fast", "httpx"])
