@@ -48,24 +48,34 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run`` on ``new_event_loop()`` (same clean-up: pending tasks cancelled,
-    async generators and the default executor shut down), with the objects that exist
-    before the run kept out of the garbage collector's way (``objects_frozen``)."""
-    with objects_frozen(), asyncio.Runner(loop_factory=new_event_loop) as runner:
+    async generators and the default executor shut down), with the garbage collector
+    tuned for a run (``collector_tuned``)."""
+    with collector_tuned(), asyncio.Runner(loop_factory=new_event_loop) as runner:
         return runner.run(coro)
 
 
+# Young-generation threshold during a run (CPython's default is 700).
+RUN_GC_THRESHOLD = 10_000
+
+
 @contextmanager
-def objects_frozen() -> Iterator[None]:
-    """Move every object alive now out of the cyclic GC's scans for the block.
+def collector_tuned() -> Iterator[None]:
+    """For the block: every object alive now is moved out of the cyclic GC's scans, and
+    the youngest generation is collected every 10,000 allocations instead of 700.
 
     Why: after imports a process holds ~100k tracked objects (pydantic, SQLAlchemy, ...)
-    and each full collection during a run walks all of them; at thousands of trials a
-    second that was ~10% of the engine's CPU (docs/benchmarks.md). Nothing is lost:
-    ``unfreeze`` hands them back to the collector afterwards, so garbage among them is
-    only collected later. Nested or concurrent uses are safe (the first exit unfreezes
-    for all of them, which costs speed only)."""
+    and each full collection walks all of them; and at concurrency 256 the young
+    generation always holds a few hundred in-flight trials' objects, which a collection
+    every 700 allocations walks again and again. Together that was ~20% of the engine's
+    CPU per trial (docs/benchmarks.md). Nothing is lost: trial objects are freed by
+    reference counting; cycles are still collected, only less often; ``unfreeze`` hands
+    the start-up objects back afterwards. Nested or concurrent uses are safe (the first
+    exit restores for all of them, which costs speed only)."""
     gc.freeze()
+    previous = gc.get_threshold()
+    gc.set_threshold(max(previous[0], RUN_GC_THRESHOLD), *previous[1:])
     try:
         yield
     finally:
+        gc.set_threshold(*previous)
         gc.unfreeze()

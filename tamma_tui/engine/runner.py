@@ -38,6 +38,7 @@ STOP_MAX = "stop_max"
 
 MAX_ERROR_MESSAGE = 500
 PROGRESS_INTERVAL_S = 0.1   # at most ~10 progress events a second
+_encode_details = json.JSONEncoder(default=str, separators=(",", ":")).encode  # one encoder, not one per trial
 
 
 def _utcnow() -> datetime:
@@ -373,7 +374,7 @@ class Runner:
         row["status"] = "ok"
         row["passed"] = bool(grade.passed)
         row["score"] = float(grade.score)
-        row["grade_details"] = json.dumps(grade.details, default=str, separators=(",", ":"))
+        row["grade_details"] = _encode_details(grade.details)
         return row
 
     def _record(self, row: dict[str, Any], writer: BatchWriter) -> None:

@@ -33,17 +33,19 @@ def test_env_var_forces_the_stdlib_loop(monkeypatch):
         loop.close()
 
 
-def test_run_returns_the_result_with_objects_frozen_only_during_the_run():
+def test_run_returns_the_result_with_the_collector_tuned_only_during_the_run():
     assert gc.get_freeze_count() == 0
+    before = gc.get_threshold()
 
-    async def work() -> tuple[int, int]:
+    async def work() -> tuple[int, int, tuple[int, ...]]:
         await asyncio.sleep(0)
-        return 42, gc.get_freeze_count()
+        return 42, gc.get_freeze_count(), gc.get_threshold()
 
-    value, frozen_inside = engine_loop.run(work())
+    value, frozen_inside, threshold_inside = engine_loop.run(work())
     assert value == 42
     assert frozen_inside > 1000  # the interpreter's start-up objects at least
-    assert gc.get_freeze_count() == 0
+    assert threshold_inside == (max(before[0], engine_loop.RUN_GC_THRESHOLD), *before[1:])
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
 
 
 def test_run_propagates_errors_and_still_unfreezes():
@@ -52,4 +54,4 @@ def test_run_propagates_errors_and_still_unfreezes():
 
     with pytest.raises(ValueError, match="boom"):
         engine_loop.run(fail())
-    assert gc.get_freeze_count() == 0
+    assert gc.get_freeze_count() == 0 and gc.get_threshold()[0] < engine_loop.RUN_GC_THRESHOLD
