@@ -1,8 +1,13 @@
-"""The simulated model server as a raw ASGI app (no framework), plus a runner.
+"""Serving the simulated model over HTTP: the lean server by default, uvicorn as fallback.
 
 Routes: ``POST /v1/chat/completions`` (streaming SSE or JSON) and ``GET /v1/models``.
-``run_sim_server`` serves it with uvicorn on an already bound socket (port 0 works);
+``run_sim_server`` serves a ``SimService`` on an already bound socket (port 0 works);
 ``BackgroundSimServer`` does the same in a daemon thread for tests and benchmarks.
+
+The lean server (``lean_server.py``: asyncio Protocol + httptools, on uvloop when
+installed) costs a fraction of uvicorn's CPU per request. uvicorn serves ASGI apps
+(``SimServerApp`` and the fake providers tests pass as ``app=``), and is the fallback when
+httptools is missing or ``TAMMA_EVENT_LOOP=asyncio`` asks for the pure asyncio + h11 stack.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import asyncio
 import gc
 import logging
 import os
+import signal
 import socket
 import threading
 from typing import Any, Awaitable, Callable
@@ -20,8 +26,6 @@ from .service import SimReply, SimService
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
-
-_NOT_FOUND = SimReply.error(404, "not found", "not_found")
 
 
 class SimServerApp:
@@ -36,20 +40,13 @@ class SimServerApp:
             return
         if scope["type"] != "http":
             return
-        path: str = scope["path"]
-        method: str = scope["method"]
-        if method == "POST" and path.endswith("/chat/completions"):
-            body = await _read_body(receive)
-            task_id = ""
-            for name, value in scope["headers"]:
-                if name == b"x-tamma-task":
-                    task_id = value.decode("utf-8", "replace")
-                    break
-            reply = await self.service.chat(body, task_id)
-        elif method == "GET" and path.endswith("/models"):
-            reply = self.service.models()
-        else:
-            reply = _NOT_FOUND
+        body = await _read_body(receive)
+        task_id = ""
+        for name, value in scope["headers"]:
+            if name == b"x-tamma-task":
+                task_id = value.decode("utf-8", "replace")
+                break
+        reply = self.service.handle(scope["method"], scope["path"], body, task_id)
         await _send_reply(reply, send)
 
 
@@ -76,11 +73,19 @@ async def _read_body(receive: Receive) -> bytes:
 
 
 async def _send_reply(reply: SimReply, send: Send) -> None:
-    await send({"type": "http.response.start", "status": reply.status, "headers": reply.headers})
-    if reply.stream is None:
+    headers = list(reply.headers)
+    if reply.timeline is None:
+        if reply.delay_s > 0:
+            await asyncio.sleep(reply.delay_s)
+        headers.append((b"content-length", b"%d" % reply.content_length))
+        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+        # when dropping, returning mid-body makes the server close the socket
         await send({"type": "http.response.body", "body": reply.body, "more_body": reply.drop})
-        return  # when dropping, returning mid-body makes the server close the socket
-    async for piece in reply.stream:
+        return
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    for delay, piece in reply.timeline:
+        if delay > 0:
+            await asyncio.sleep(delay)
         await send({"type": "http.response.body", "body": piece, "more_body": True})
     if not reply.drop:
         await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -111,12 +116,38 @@ def base_url_of(sock: socket.socket) -> str:
     return f"http://{host}:{port}/v1"
 
 
+# -- which server -----------------------------------------------------------------------
+def _stdlib_stack_forced() -> bool:
+    """``TAMMA_EVENT_LOOP=asyncio`` forces the pure asyncio + h11 pair, like it forces the
+    engine's loop (tamma_tui/engine/loop.py; not imported here: providers sit below it)."""
+    return os.environ.get("TAMMA_EVENT_LOOP", "").strip().lower() == "asyncio"
+
+
+def use_lean_server(app: Any = None) -> bool:
+    """The lean server unless an ASGI app is to be served, the stdlib stack is forced, or
+    httptools (its parser) is not installed."""
+    if app is not None or _stdlib_stack_forced():
+        return False
+    try:
+        import httptools  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
+    """uvloop for the lean server when installed (about a third less CPU per request)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop
+    return uvloop.new_event_loop
+
+
 def _loop_and_parser() -> tuple[str, str]:
-    """uvicorn's event loop and HTTP parser. "auto" picks uvloop / httptools when they are
-    importable and asyncio / h11 otherwise. ``TAMMA_EVENT_LOOP=asyncio`` forces the pure
-    asyncio + h11 pair, like it forces the engine's loop (tamma_tui/engine/loop.py; not
-    imported here: providers sit below the engine)."""
-    if os.environ.get("TAMMA_EVENT_LOOP", "").strip().lower() == "asyncio":
+    """uvicorn's event loop and HTTP parser: "auto" picks uvloop / httptools when they are
+    importable and asyncio / h11 otherwise; the forced stdlib stack is asyncio / h11."""
+    if _stdlib_stack_forced():
         return "asyncio", "h11"
     return "auto", "auto"
 
@@ -133,8 +164,6 @@ def make_uvicorn_server(service: SimService, app: Any = None):
         app if app is not None else SimServerApp(service),
         log_level="warning",
         access_log=False,
-        # uvloop and httptools (C) when installed: the sim-server is CPU-bound at high
-        # concurrency and they cut its CPU per request by about a quarter; else asyncio, h11.
         loop=loop_name,
         http=http_name,
         lifespan="off",
@@ -148,13 +177,37 @@ def make_uvicorn_server(service: SimService, app: Any = None):
     return uvicorn.Server(config)
 
 
+# -- running ----------------------------------------------------------------------------
 def run_sim_server(service: SimService, sock: socket.socket) -> None:
-    """Serve until interrupted (blocking; uvicorn handles SIGINT/SIGTERM)."""
-    server = make_uvicorn_server(service)
-    # A process of its own: keep the start-up objects (imports, the task table) out of
-    # every later collection; full collections walking them cost CPU on each request burst.
-    gc.freeze()
-    server.run(sockets=[sock])
+    """Serve until SIGINT or SIGTERM (blocking), then return."""
+    if not use_lean_server():
+        server = make_uvicorn_server(service)
+        gc.freeze()  # see _serve_until_signal
+        server.run(sockets=[sock])  # uvicorn handles SIGINT/SIGTERM
+        return
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(_serve_until_signal(service, sock))
+
+
+async def _serve_until_signal(service: SimService, sock: socket.socket) -> None:
+    from .lean_server import LeanServer
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
+    server = LeanServer(service)
+    try:
+        await server.start(sock)
+        # A process of its own: keep the start-up objects (imports, the task table) out of
+        # every later collection; full collections walking them cost CPU on each request burst.
+        gc.freeze()
+        await stop.wait()
+    finally:
+        await server.close()
+        for sig in signals:
+            loop.remove_signal_handler(sig)
 
 
 class BackgroundSimServer:
@@ -169,24 +222,54 @@ class BackgroundSimServer:
         self.service = service or SimService()
         self._sock = bind_socket(host, 0)
         self.base_url = base_url_of(self._sock)
-        self._server = make_uvicorn_server(self.service, app)
+        self._lean = use_lean_server(app)
+        self._uvicorn = None if self._lean else make_uvicorn_server(self.service, app)
+        self._started = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
         self._thread = threading.Thread(target=self._run, name="tamma-sim-server", daemon=True)
 
     def _run(self) -> None:
-        asyncio.run(self._server.serve(sockets=[self._sock]))
+        if self._uvicorn is not None:
+            asyncio.run(self._uvicorn.serve(sockets=[self._sock]))
+            return
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(self._serve_lean())
+
+    async def _serve_lean(self) -> None:
+        from .lean_server import LeanServer
+
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        server = LeanServer(self.service)
+        try:
+            await server.start(self._sock)
+            self._started.set()
+            await self._stop.wait()
+        finally:
+            await server.close()
+
+    def _is_started(self) -> bool:
+        return self._uvicorn.started if self._uvicorn is not None else self._started.is_set()
 
     def start(self) -> "BackgroundSimServer":
         self._thread.start()
         for _ in range(1000):
-            if self._server.started or not self._thread.is_alive():
+            if self._is_started() or not self._thread.is_alive():
                 break
-            threading.Event().wait(0.01)
-        if not self._server.started:
+            self._started.wait(0.01)
+        if not self._is_started():
             raise RuntimeError("the simulated model server did not start")
         return self
 
     def stop(self) -> None:
-        self._server.should_exit = True
+        if self._uvicorn is not None:
+            self._uvicorn.should_exit = True
+        elif self._loop is not None and self._stop is not None:
+            try:
+                self._loop.call_soon_threadsafe(self._stop.set)
+            except RuntimeError:  # the loop already ended
+                pass
         self._thread.join(timeout=10)
         self._sock.close()
 

@@ -1,18 +1,19 @@
-"""The simulated model behind the OpenAI chat-completions protocol, transport-agnostic.
+"""The simulated model behind the OpenAI chat-completions protocol, transport-neutral.
 
-``SimService.chat`` turns a request body into a ``SimReply``: a status, headers and either
-a whole body or an async stream of SSE pieces that sleeps like a model would. The ASGI app
-(``server.py``) and the in-process httpx transport (``transport.py``) only move bytes.
+``SimService.handle`` turns one request into a ``SimReply`` synchronously: the status,
+headers and bytes, and *when* they should leave (a delay before a whole body, or a timeline
+of delayed pieces for a stream that sleeps like a model), plus whether the connection is
+then dropped. The front ends (the lean HTTP server, the ASGI app, the in-process httpx
+transport) only move bytes and wait; every decision (routing, faults, plan) is made here.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import time
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Iterable
+from typing import Any, Iterable
 
 from tamma_tui.suites.model import Task
 
@@ -20,23 +21,43 @@ from . import faults as F
 from .simulator import CHARS_PER_TOKEN, PROFILES, ResponsePlan, plan_response
 from .tasks import TaskLookup, TaskResolver
 
-JSON_HEADERS = [(b"content-type", b"application/json")]
-SSE_HEADERS = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
+Headers = tuple[tuple[bytes, bytes], ...]
+JSON_HEADERS: Headers = ((b"content-type", b"application/json"),)
+SSE_HEADERS: Headers = ((b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache"))
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_decode = json.JSONDecoder().decode
 
 
-@dataclass
+@dataclass(slots=True)
 class SimReply:
+    """What to send and when.
+
+    Whole reply (``timeline is None``): wait ``delay_s``, then send ``body`` with a
+    Content-Length of ``length`` (the full payload's size; more than ``len(body)`` when a
+    drop cuts it). Stream: send the headers, then each ``(delay_s, piece)`` of the timeline
+    after its delay (counted from the previous piece). ``drop``: after the last bytes,
+    close the connection without finishing the response.
+    """
+
     status: int
-    headers: list[tuple[bytes, bytes]]
+    headers: Headers
     body: bytes = b""
-    stream: AsyncIterator[bytes] | None = None
-    drop: bool = False  # close the connection abruptly after what was sent
+    length: int = -1  # -1: len(body)
+    delay_s: float = 0.0
+    timeline: list[tuple[float, bytes]] | None = None
+    drop: bool = False
+
+    @property
+    def content_length(self) -> int:
+        return len(self.body) if self.length < 0 else self.length
 
     @classmethod
-    def error(cls, status: int, message: str, kind: str, extra_headers=()) -> "SimReply":
+    def error(cls, status: int, message: str, kind: str, extra_headers: Headers = ()) -> "SimReply":
         body = _dumps({"error": {"message": message, "type": kind, "code": status}}).encode()
-        return cls(status, JSON_HEADERS + list(extra_headers), body)
+        return cls(status, JSON_HEADERS + tuple(extra_headers), body)
+
+
+NOT_FOUND = SimReply.error(404, "not found", "not_found")
 
 
 class SimService:
@@ -59,134 +80,156 @@ class SimService:
     ):
         self.faults = faults or F.FaultOptions()
         self._picker = F.FaultPicker(self.faults)
+        self._no_faults = not self.faults.any
         self.resolver = TaskResolver(task_lookup, tasks=tasks)
         self.latency_ms = latency_ms
         self.latency_scale = latency_scale
         self.chunk_chars = max(chunk_tokens, 1) * CHARS_PER_TOKEN
         self._ids = itertools.count(1)
+        data = [{"id": name, "object": "model", "owned_by": "tamma-sim"} for name in PROFILES]
+        self._models = SimReply(200, JSON_HEADERS, _dumps({"object": "list", "data": data}).encode())
 
     # -- endpoints --------------------------------------------------------------------
-    def models(self) -> SimReply:
-        data = [{"id": name, "object": "model", "owned_by": "tamma-sim"} for name in PROFILES]
-        return SimReply(200, JSON_HEADERS, _dumps({"object": "list", "data": data}).encode())
+    def handle(self, method: str, path: str, body: bytes, task_id: str = "") -> SimReply:
+        """Route one request: POST .../chat/completions, GET .../models, else 404."""
+        if method == "POST" and path.endswith("/chat/completions"):
+            return self.reply(body, task_id)
+        if method == "GET" and path.endswith("/models"):
+            return self._models
+        return NOT_FOUND
 
-    async def chat(self, body: bytes, task_id: str = "") -> SimReply:
+    def models(self) -> SimReply:
+        return self._models
+
+    def reply(self, body: bytes, task_id: str = "") -> SimReply:
+        """The reply to one chat-completions request body (no waiting: timing is in it)."""
         try:
-            req = json.loads(body)
+            req = _parse_json(body)
             messages = req["messages"]
             if not isinstance(messages, list) or not messages:
                 raise ValueError("messages must be a non-empty list")
         except (ValueError, KeyError, TypeError) as exc:
             return SimReply.error(400, f"invalid request: {exc}", "invalid_request_error")
 
-        fault = self._picker.next_fault()
+        fault = None if self._no_faults else self._picker.next_fault()
         if fault == F.STATUS:
-            extra = []
+            extra: Headers = ()
             if self.faults.retry_after is not None:
-                extra.append((b"retry-after", str(self.faults.retry_after).encode()))
+                extra = ((b"retry-after", str(self.faults.retry_after).encode()),)
             return SimReply.error(self.faults.status or 500, "simulated forced status", "simulated", extra)
         if fault == F.FAIL:
             return SimReply.error(500, "simulated server failure", "server_error")
 
-        model = str(req.get("model") or "sim-medium")
+        get = req.get
+        model = str(get("model") or "sim-medium")
         try:
             task = self.resolver.resolve(task_id, messages)
             plan = plan_response(
                 model,
                 messages,
-                temperature=_number(req.get("temperature")),
-                top_p=_number(req.get("top_p")),
-                max_tokens=_integer(req.get("max_tokens") or req.get("max_completion_tokens")),
-                seed=_integer(req.get("seed")) or 0,
+                temperature=_number(get("temperature")),
+                top_p=_number(get("top_p")),
+                max_tokens=_integer(get("max_tokens") or get("max_completion_tokens")),
+                seed=_integer(get("seed")) or 0,
                 task=task,
                 latency_scale=self.latency_scale,
             )
         except (TypeError, ValueError, AttributeError) as exc:
             return SimReply.error(400, f"invalid request: {exc}", "invalid_request_error")
         cid = f"chatcmpl-sim-{next(self._ids)}"
-        if req.get("stream"):
-            include_usage = bool((req.get("stream_options") or {}).get("include_usage"))
+        if get("stream"):
+            include_usage = bool((get("stream_options") or {}).get("include_usage"))
             pieces = self._sse_pieces(plan, model, cid, include_usage, fault)
             if self.latency_ms is not None:
                 # Fixed latency (benchmarks): the whole stream in one write with a length,
                 # which costs both ends the least CPU.
-                await asyncio.sleep(self.latency_ms / 1000.0)
-                return _whole(SSE_HEADERS, b"".join(p for p, _ in pieces), fault)
+                return _whole(SSE_HEADERS, b"".join([p for p, _ in pieces]), fault, self.latency_ms / 1000.0)
             if fault == F.DROP:
                 pieces = pieces[: max(len(pieces) // 2, 1)]
-            return SimReply(200, SSE_HEADERS, stream=self._timed(pieces, plan), drop=fault == F.DROP)
-        await asyncio.sleep(self._total_delay(plan))
-        payload = _dumps(self._completion_json(plan, model, cid)).encode()
+            return SimReply(200, SSE_HEADERS, timeline=_timeline(pieces, plan), drop=fault == F.DROP)
+        payload = _dumps(_completion_json(plan, model, cid)).encode()
         if fault == F.MALFORMED:
             payload = payload[: len(payload) // 2]
-        return _whole(JSON_HEADERS, payload, fault)
+        delay = self.latency_ms / 1000.0 if self.latency_ms is not None else plan.total_s
+        return _whole(JSON_HEADERS, payload, fault, delay)
 
     # -- building blocks --------------------------------------------------------------
-    def _total_delay(self, plan: ResponsePlan) -> float:
-        if self.latency_ms is not None:
-            return self.latency_ms / 1000.0
-        return plan.total_s
-
-    @staticmethod
-    def _completion_json(plan: ResponsePlan, model: str, cid: str) -> dict[str, Any]:
-        return {
-            "id": cid,
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": model,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": plan.text},
-                    "finish_reason": plan.finish_reason,
-                }
-            ],
-            "usage": _usage(plan),
-        }
-
     def _sse_pieces(
         self, plan: ResponsePlan, model: str, cid: str, include_usage: bool, fault: str | None
     ) -> list[tuple[bytes, int]]:
         """(bytes, output tokens in them) for each SSE event, faults applied."""
-        head = f'{{"id":"{cid}","object":"chat.completion.chunk","created":{int(time.time())},"model":{_dumps(model)},'
+        head = (f'data: {{"id":"{cid}","object":"chat.completion.chunk","created":{int(time.time())},'
+                f'"model":{_dumps(model)},"choices":[')
         step = self.chunk_chars
         text = plan.text
         pieces: list[tuple[bytes, int]] = []
         for i in range(0, max(len(text), 1), step):
             part = text[i : i + step]
-            delta = {"role": "assistant", "content": part} if i == 0 else {"content": part}
-            event = f'data: {head}"choices":[{{"index":0,"delta":{_dumps(delta)},"finish_reason":null}}]}}\n\n'
+            delta = '{"role":"assistant","content":' if i == 0 else '{"content":'
+            event = f'{head}{{"index":0,"delta":{delta}{_dumps(part)}}},"finish_reason":null}}]}}\n\n'
             pieces.append((event.encode(), max(len(part) // CHARS_PER_TOKEN, 1)))
         if fault == F.MALFORMED:
             broken = pieces[len(pieces) // 2][0]
             pieces[len(pieces) // 2] = (broken[: len(broken) // 2] + b"\n\n", pieces[len(pieces) // 2][1])
         if fault == F.TRUNCATE:
             return pieces[: max(len(pieces) // 2, 1)]
-        finish = f'data: {head}"choices":[{{"index":0,"delta":{{}},"finish_reason":"{plan.finish_reason}"}}]}}\n\n'
+        finish = f'{head}{{"index":0,"delta":{{}},"finish_reason":"{plan.finish_reason}"}}]}}\n\n'
         pieces.append((finish.encode(), 0))
         if include_usage:
-            pieces.append((f'data: {head}"choices":[],"usage":{_dumps(_usage(plan))}}}\n\n'.encode(), 0))
+            usage = (f'{{"prompt_tokens":{plan.prompt_tokens},"completion_tokens":{plan.completion_tokens},'
+                     f'"total_tokens":{plan.prompt_tokens + plan.completion_tokens}}}')
+            pieces.append((f'{head}],"usage":{usage}}}\n\n'.encode(), 0))
         pieces.append((b"data: [DONE]\n\n", 0))
         return pieces
 
-    async def _timed(self, pieces: list[tuple[bytes, int]], plan: ResponsePlan) -> AsyncIterator[bytes]:
-        # A piece leaves when its last token is generated: the first token at ttft, each
-        # further one per_token_s later, so the whole stream takes the plan's total_s.
-        delay = plan.ttft_s - plan.per_token_s
-        for data, tokens in pieces:
-            delay += plan.per_token_s * tokens
-            if delay > 0:
-                await asyncio.sleep(delay)
-                delay = 0.0
-            yield data
+
+def _completion_json(plan: ResponsePlan, model: str, cid: str) -> dict[str, Any]:
+    return {
+        "id": cid,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": plan.text},
+                "finish_reason": plan.finish_reason,
+            }
+        ],
+        "usage": _usage(plan),
+    }
 
 
-def _whole(headers: list[tuple[bytes, bytes]], payload: bytes, fault: str | None) -> SimReply:
+def _timeline(pieces: list[tuple[bytes, int]], plan: ResponsePlan) -> list[tuple[float, bytes]]:
+    """When each piece leaves: when its last token is generated (the first token at ttft,
+    each further one per_token_s later, so the stream takes the plan's total_s). Pieces due
+    at the same moment are joined, so a front end makes one write per wait."""
+    timeline: list[tuple[float, bytes]] = []
+    delay = plan.ttft_s - plan.per_token_s
+    for data, tokens in pieces:
+        delay += plan.per_token_s * tokens
+        if delay > 0:
+            timeline.append((delay, data))
+            delay = 0.0
+        elif timeline:
+            timeline[-1] = (timeline[-1][0], timeline[-1][1] + data)
+        else:
+            timeline.append((0.0, data))
+    return timeline
+
+
+def _whole(headers: Headers, payload: bytes, fault: str | None, delay_s: float) -> SimReply:
     """A complete body with its length; a drop sends half of it and closes."""
-    headers = headers + [(b"content-length", str(len(payload)).encode())]
     if fault == F.DROP:
-        return SimReply(200, headers, payload[: len(payload) // 2], drop=True)
-    return SimReply(200, headers, payload)
+        return SimReply(200, headers, payload[: len(payload) // 2], len(payload), delay_s, drop=True)
+    return SimReply(200, headers, payload, -1, delay_s)
+
+
+def _parse_json(body: bytes) -> Any:
+    """``json.loads(body)``; a body that is plainly UTF-8 skips the encoding sniffing."""
+    if body[:1] == b"{" and body[1:2] != b"\x00":  # what json's detect_encoding calls utf-8
+        return _decode(body.decode("utf-8", "surrogatepass"))
+    return json.loads(body)
 
 
 def _number(value: Any) -> float | None:

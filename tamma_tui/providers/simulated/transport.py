@@ -2,11 +2,13 @@
 
 ``provider: simulated`` is the OpenAI-compatible client over this transport, so the demo
 and the tests exercise the same client code (SSE parsing, usage, errors) as a real server.
-The response's byte stream sleeps between pieces like a model, so ttft and latency are real.
+The response waits and its byte stream sleeps between pieces like a model, so ttft and
+latency are real.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import AsyncIterator
 
 import httpx
@@ -24,18 +26,15 @@ class _ReplyStream(httpx.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         reply = self._reply
-        if reply.stream is None:
+        if reply.timeline is None:
             yield reply.body
         else:
-            async for piece in reply.stream:
+            for delay, piece in reply.timeline:
+                if delay > 0:
+                    await asyncio.sleep(delay)
                 yield piece
         if reply.drop:
             raise httpx.ReadError("simulated connection drop")
-
-    async def aclose(self) -> None:
-        stream = self._reply.stream
-        if stream is not None and hasattr(stream, "aclose"):
-            await stream.aclose()
 
 
 class SimulatedTransport(httpx.AsyncBaseTransport):
@@ -45,13 +44,10 @@ class SimulatedTransport(httpx.AsyncBaseTransport):
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        if request.method == "POST" and path.endswith("/chat/completions"):
-            body = await request.aread()
-            reply = await self.service.chat(body, request.headers.get("x-tamma-task", ""))
-        elif request.method == "GET" and path.endswith("/models"):
-            reply = self.service.models()
-        else:
-            reply = SimReply.error(404, "not found", "not_found")
-        headers = [(k, v) for k, v in reply.headers if k != b"content-length"]
-        return httpx.Response(reply.status, headers=headers, stream=_ReplyStream(reply))
+        body = await request.aread()
+        reply = self.service.handle(
+            request.method, request.url.path, body, request.headers.get("x-tamma-task", "")
+        )
+        if reply.timeline is None and reply.delay_s > 0:
+            await asyncio.sleep(reply.delay_s)  # a whole body comes after the full latency
+        return httpx.Response(reply.status, headers=list(reply.headers), stream=_ReplyStream(reply))
