@@ -70,8 +70,8 @@ def _serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise BadInput(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", field="--port") from None
     print(f"tamma-bench sim-server listening on {base_url_of(sock)}", flush=True)
-    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the
-    # handler installed before it: make that a clean exit (status 0) for both.
+    # run_sim_server returns on SIGINT/SIGTERM. Its uvicorn fallback re-raises the signal
+    # to the handler installed before it once shut down: make that a clean exit (status 0).
     signal.signal(signal.SIGTERM, _exit_quietly)
     try:
         run_sim_server(service, sock)

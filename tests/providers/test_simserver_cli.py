@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -17,10 +18,10 @@ from tamma_tui.providers.base import ProviderError
 from tamma_tui.providers.openai_compat import OpenAICompatProvider
 
 
-def _start(*args: str) -> tuple[subprocess.Popen, str]:
+def _start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "tamma_tui", "sim-server", "--host", "127.0.0.1", "--port", "0", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     line = proc.stdout.readline()
     match = re.search(r"(http://127\.0\.0\.1:\d+/v1)", line)
@@ -30,8 +31,8 @@ def _start(*args: str) -> tuple[subprocess.Popen, str]:
     return proc, match.group(1)
 
 
-def _stop(proc: subprocess.Popen) -> int:
-    proc.send_signal(signal.SIGTERM)
+def _stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> int:
+    proc.send_signal(sig)
     try:
         return proc.wait(timeout=10)
     finally:
@@ -78,3 +79,19 @@ def test_sim_server_rejects_bad_rates():
     out = subprocess.run([sys.executable, "-m", "tamma_tui", "sim-server", "--fail-rate", "1.5"],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 2 and "between 0 and 1" in out.stderr
+
+
+@pytest.mark.parametrize("stack", ["lean", "uvicorn-asyncio"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_sim_server_process_exits_cleanly_on_signals(stack, sig):
+    env = dict(os.environ)
+    env.pop("TAMMA_EVENT_LOOP", None)
+    if stack == "uvicorn-asyncio":
+        env["TAMMA_EVENT_LOOP"] = "asyncio"
+    proc, url = _start("--latency-ms", "1", env=env)
+    try:
+        models = httpx.get(url + "/models", timeout=5).json()
+        assert models["object"] == "list"
+    finally:
+        code = _stop(proc, sig)
+    assert code == 0
