@@ -125,13 +125,20 @@ async def test_pipelined_requests_are_answered_in_order_even_when_the_first_is_s
     assert bad.status == 400 and "invalid request" in json.loads(bad.body)["error"]["message"]
 
 
-async def test_a_long_pipeline_is_answered_in_full_and_in_order():
-    svc = service(latency_ms=0)
-    async with lean(svc) as (_, port):
+async def test_a_long_pipeline_pauses_reading_and_is_answered_in_full_and_in_order():
+    svc = service(latency_ms=5)
+    async with lean(svc) as (server, port):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         n = 100  # more than the server queues before it stops reading
-        writer.write(b"".join(post(chat_body(seed=i)) for i in range(n)))
+        requests = [post(chat_body(seed=i)) for i in range(n)]
+        for k in range(0, n, 20):
+            writer.write(b"".join(requests[k : k + 20]))
+            await writer.drain()
+            await asyncio.sleep(0.01)
+        (conn,) = server.connections
+        assert conn.reading_paused  # ~90 replies still to go, 5 ms each
         replies = [json.loads((await read_response(reader)).body) for _ in range(n)]
+        assert not conn.reading_paused
         writer.close()
     assert [r["id"] for r in replies] == [f"chatcmpl-sim-{i}" for i in range(1, n + 1)]
     expected = [plan_response("sim-small", MESSAGES, seed=i, task=TASK).text for i in range(n)]
@@ -363,3 +370,19 @@ def test_background_server_stops_promptly_with_replies_pending():
         assert time.perf_counter() - t0 < 2 and not srv._thread.is_alive()
         s.settimeout(2)
         assert s.recv(100) == b""  # closed without an answer
+
+
+async def test_a_failing_service_gives_500_and_the_connection_carries_on(caplog):
+    class Broken(SimService):
+        def handle(self, method, path, body, task_id=""):
+            if path.endswith("/boom"):
+                raise RuntimeError("simulator bug")
+            return super().handle(method, path, body, task_id)
+
+    async with lean(Broken()) as (_, port):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(get("/v1/boom") + get("/v1/models"))
+        boom, models = await read_response(reader), await read_response(reader)
+        writer.close()
+    assert boom.status == 500 and models.status == 200
+    assert "simulator bug" in caplog.text

@@ -14,6 +14,7 @@ Content-Length; timed streams use chunked transfer-encoding (HTTP/1.0: until clo
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from http import HTTPStatus
 from typing import Any
@@ -30,6 +31,8 @@ _BAD_REQUEST = (
     b"connection: close\r\n\r\nbad request"
 )
 _LAST_CHUNK = b"0\r\n\r\n"
+_INTERNAL_ERROR = SimReply.error(500, "internal error in the simulated server", "server_error")
+_log = logging.getLogger(__name__)
 _heads: dict[tuple[int, Headers, int], bytes] = {}
 
 
@@ -174,8 +177,12 @@ class _Connection(asyncio.Protocol):
         url = request.url
         if b"?" in url:
             url = url.split(b"?", 1)[0]
-        reply = self.service.handle(request.method.decode("latin-1"), url.decode("latin-1"),
-                                    request.body, request.task_id)
+        try:
+            reply = self.service.handle(request.method.decode("latin-1"), url.decode("latin-1"),
+                                        request.body, request.task_id)
+        except Exception:  # a simulator bug: answer 500 like any server, keep serving
+            _log.exception("the simulated service failed on a request")
+            reply = _INTERNAL_ERROR
         keep = request.keep_alive and not reply.drop
         mode = (2 if request.http10 else 0) if keep else 1
         if reply.timeline is None:
