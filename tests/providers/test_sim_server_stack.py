@@ -57,3 +57,41 @@ def test_the_uvicorn_fallback_serves_the_same_replies(monkeypatch):
             missing = client.get(srv.base_url + "/nope")
     assert r.status_code == 200 and "simulated agent" in r.json()["choices"][0]["message"]["content"]
     assert missing.status_code == 404
+
+
+def _fallback(monkeypatch, **faults):
+    from tamma_tui.providers.simulated.faults import FaultOptions
+
+    monkeypatch.setenv("TAMMA_EVENT_LOOP", "asyncio")
+    service = SimService(faults=FaultOptions(**faults), latency_scale=0.05, chunk_tokens=2)
+    return BackgroundSimServer(service)
+
+
+BODY = {"model": "sim-small", "messages": [{"role": "user", "content": "hi there"}], "seed": 1}
+
+
+def test_the_uvicorn_fallback_streams_with_timing_and_applies_faults(monkeypatch):
+    with _fallback(monkeypatch) as srv, httpx.Client() as client:
+        with client.stream("POST", srv.base_url + "/chat/completions", json={**BODY, "stream": True}) as r:
+            pieces = list(r.iter_raw())
+    assert r.headers["content-type"] == "text/event-stream" and len(pieces) > 1
+    assert b"".join(pieces).endswith(b"data: [DONE]\n\n")
+
+    with _fallback(monkeypatch, status=429, retry_after="4") as srv, httpx.Client() as client:
+        r = client.post(srv.base_url + "/chat/completions", json=BODY)
+    assert r.status_code == 429 and r.headers["retry-after"] == "4"
+
+    with _fallback(monkeypatch, truncate_rate=1.0) as srv, httpx.Client() as client:
+        r = client.post(srv.base_url + "/chat/completions", json={**BODY, "stream": True})
+    assert r.status_code == 200 and "[DONE]" not in r.text and '"finish_reason":"stop"' not in r.text
+
+
+def test_the_uvicorn_fallback_drops_connections(monkeypatch):
+    for stream in (False, True):
+        with _fallback(monkeypatch, drop_rate=1.0) as srv, httpx.Client() as client:
+            try:
+                client.post(srv.base_url + "/chat/completions", json={**BODY, "stream": stream})
+                dropped = False
+            except httpx.TransportError:
+                dropped = True
+        assert dropped, stream

@@ -194,9 +194,13 @@ async def _serve_until_signal(service: SimService, sock: socket.socket) -> None:
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    signals = (signal.SIGINT, signal.SIGTERM)
-    for sig in signals:
-        loop.add_signal_handler(sig, stop.set)
+    signals = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            signals.append(sig)
+        except (ValueError, RuntimeError, NotImplementedError):  # not the main thread, or no such support
+            pass
     server = LeanServer(service)
     try:
         await server.start(sock)

@@ -98,9 +98,6 @@ class SimService:
             return self._models
         return NOT_FOUND
 
-    def models(self) -> SimReply:
-        return self._models
-
     def reply(self, body: bytes, task_id: str = "") -> SimReply:
         """The reply to one chat-completions request body (no waiting: timing is in it)."""
         try:
