@@ -25,12 +25,10 @@ from __future__ import annotations
 import functools
 import math
 import random
-import threading
 from dataclasses import dataclass
-from hashlib import sha512
 from typing import Any, Mapping, Sequence
 
-from tamma_tui.suites.model import Answer, Task
+from tamma_tui.suites.model import Task
 
 CONTEXT_KEYWORDS: Mapping[str, tuple[str, ...]] = {
     "code_review": ("review", "defect", "security", "severity", "vulnerab", "finding", "audit"),
@@ -190,13 +188,14 @@ def plan_response(
     temp = 0.7 if temperature is None else max(float(temperature), 0.0)
     tp = 1.0 if top_p is None else min(max(float(top_p), 0.0), 1.0)
     task_key = task.id if task is not None else ""
-    rng = _seeded_rng(f"tamma-sim|{model}|{seed}|{task_key}")
+    rng = random.Random(f"tamma-sim|{model}|{seed}|{task_key}")
     system_prompt, prompt_tokens, n_history_tokens = _message_facts(messages)
 
     label, correct, p = "generic", None, None
     if task is not None and task.answers:
         p = probability_correct(profile, task, system_prompt, temp, tp, rng, n_history_tokens)
-        reference, wrong = _answer_bank(task)
+        wrong = [a for a in task.answers if not a.correct]
+        reference = task.reference
         if reference is not None and (rng.random() < p or not wrong):
             chosen = reference
         elif wrong:
@@ -230,24 +229,6 @@ def plan_response(
 
 
 # -- the hot path's helpers (the sim-server calls plan_response once per request) ---------
-_local = threading.local()
-_seed_state = random.Random.__mro__[1].seed  # the C seeding under random.Random.seed
-
-
-def _seeded_rng(key: str) -> random.Random:
-    """The same generator as ``random.Random(key)`` (version-2 string seeding: the bytes
-    followed by their SHA-512, read as one big-endian integer), without building a new
-    object and going through the Python-level seed() each request. One per thread: a
-    plan is drawn without any await, so it is never shared mid-use."""
-    rng = getattr(_local, "rng", None)
-    if rng is None:
-        rng = _local.rng = random.Random()
-    raw = key.encode()
-    _seed_state(rng, int.from_bytes(raw + sha512(raw).digest(), "big"))
-    rng.gauss_next = None  # as Random.seed does: no Gaussian left over from a previous plan
-    return rng
-
-
 def _message_facts(messages: Sequence[Mapping[str, Any]]) -> tuple[str, int, int]:
     """``system_prompt_of``, ``prompt_token_count`` and ``history_tokens`` in one pass."""
     system: list[str] = []
@@ -263,17 +244,3 @@ def _message_facts(messages: Sequence[Mapping[str, Any]]) -> tuple[str, int, int
             turn_tokens.append(tokens)
     history = sum(turn_tokens[:-1]) if len(turn_tokens) > 1 else 0
     return "\n".join(system), total, history
-
-
-_banks: dict[int, tuple[Task, Answer | None, list[Answer]]] = {}
-
-
-def _answer_bank(task: Task) -> tuple[Answer | None, list[Answer]]:
-    """The task's reference and wrong answers, split once per task object."""
-    entry = _banks.get(id(task))
-    if entry is None or entry[0] is not task:
-        if len(_banks) > 100_000:  # tasks come from a few suites; bound it anyway
-            _banks.clear()
-        entry = (task, task.reference, [a for a in task.answers if not a.correct])
-        _banks[id(task)] = entry
-    return entry[1], entry[2]
