@@ -386,3 +386,23 @@ async def test_a_failing_service_gives_500_and_the_connection_carries_on(caplog)
         writer.close()
     assert boom.status == 500 and models.status == 200
     assert "simulator bug" in caplog.text
+
+
+async def test_idle_keep_alive_connections_are_closed_busy_ones_are_not():
+    sock = bind_socket("127.0.0.1", 0)
+    server = LeanServer(service(latency_ms=400), idle_timeout_s=0.15)
+    await server.start(sock)
+    try:
+        port = sock.getsockname()[1]
+        idle_reader, idle_writer = await asyncio.open_connection("127.0.0.1", port)
+        idle_writer.write(get("/v1/models"))
+        assert (await read_response(idle_reader)).status == 200
+        busy_reader, busy_writer = await asyncio.open_connection("127.0.0.1", port)
+        busy_writer.write(post(chat_body()))  # its reply waits longer than the idle timeout
+        assert await closed_by_server(idle_reader)
+        r = await read_response(busy_reader)
+        assert r.status == 200 and r.complete
+        idle_writer.close()
+        busy_writer.close()
+    finally:
+        await server.close()

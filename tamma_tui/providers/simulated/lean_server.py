@@ -79,6 +79,9 @@ class _Connection(asyncio.Protocol):
         self.request = _Request()
         self.queue: deque[_Request | None] = deque()  # None: a malformed request (400)
         self.busy = False  # a reply is being sent (or waiting for its delay)
+        self.requests = 0  # requests parsed so far: the idle sweep compares it between rounds
+        self.idle_rounds = 0
+        self.seen_requests = 0
         self.timer: asyncio.TimerHandle | None = None
         self.broken = False  # the parser failed: ignore whatever else arrives
         self.reading_paused = False
@@ -146,6 +149,7 @@ class _Connection(asyncio.Protocol):
         self.request.body += body
 
     def on_message_complete(self) -> None:
+        self.requests += 1
         request, parser = self.request, self.parser
         self.request = _Request()
         request.method = parser.get_method()
@@ -267,20 +271,40 @@ class _Connection(asyncio.Protocol):
 
 
 class LeanServer:
-    """The lean server over a ``SimService``; start and close it on a running loop."""
+    """The lean server over a ``SimService``; start and close it on a running loop.
 
-    def __init__(self, service: SimService):
+    Keep-alive connections with nothing to do for about ``idle_timeout_s`` are closed (like
+    uvicorn's keep-alive timeout): a sweep every third of it, not a timer per request.
+    """
+
+    def __init__(self, service: SimService, idle_timeout_s: float = 30.0):
         self.service = service
         self.connections: set[_Connection] = set()
+        self.idle_timeout_s = idle_timeout_s
         self._server: asyncio.AbstractServer | None = None
+        self._sweeper: asyncio.TimerHandle | None = None
 
     async def start(self, sock: Any) -> None:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
             lambda: _Connection(self.service, self.connections), sock=sock, backlog=2048
         )
+        self._sweeper = loop.call_later(self.idle_timeout_s / 3, self._sweep)
+
+    def _sweep(self) -> None:
+        for conn in list(self.connections):
+            if conn.busy or conn.queue or conn.requests != conn.seen_requests:
+                conn.seen_requests = conn.requests
+                conn.idle_rounds = 0
+            else:
+                conn.idle_rounds += 1
+                if conn.idle_rounds >= 3:
+                    conn.close()
+        self._sweeper = asyncio.get_running_loop().call_later(self.idle_timeout_s / 3, self._sweep)
 
     async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         if self._server is not None:
             self._server.close()
         for conn in list(self.connections):
