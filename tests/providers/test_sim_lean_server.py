@@ -406,3 +406,29 @@ async def test_idle_keep_alive_connections_are_closed_busy_ones_are_not():
         busy_writer.close()
     finally:
         await server.close()
+
+
+async def test_expect_100_continue_is_answered_before_the_body():
+    body = chat_body()
+    async with lean(service(latency_ms=0)) as (_, port):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"POST /v1/chat/completions HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                     f"Content-Length: {len(body)}\r\n\r\n".encode())
+        interim = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 2)
+        writer.write(body)
+        r = await read_response(reader)
+        writer.close()
+    assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+    assert r.status == 200 and json.loads(r.body)["object"] == "chat.completion"
+
+
+async def test_requests_pipelined_after_connection_close_are_not_served():
+    svc = service(latency_ms=0)
+    async with lean(svc) as (_, port):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(post(chat_body(), headers="Connection: close\r\n") + post(chat_body()))
+        r = await read_response(reader)
+        assert await closed_by_server(reader)
+        writer.close()
+    assert r.status == 200 and json.loads(r.body)["id"] == "chatcmpl-sim-1"
+    assert next(svc._ids) == 2  # the second request never reached the simulator

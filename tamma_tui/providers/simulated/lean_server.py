@@ -144,6 +144,12 @@ class _Connection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         if len(name) == 12 and name.lower() == b"x-tamma-task":
             self.request.task_id = value.decode("utf-8", "replace")
+        elif len(name) == 6 and name.lower() == b"expect" and value.lower() == b"100-continue":
+            # The client waits for this before sending its body (curl does, for big bodies).
+            # With earlier replies still pending it would land among them: it then sends
+            # the body after its own short wait instead.
+            if self.transport is not None and not self.busy and not self.queue:
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
         self.request.body += body
@@ -152,6 +158,8 @@ class _Connection(asyncio.Protocol):
         self.requests += 1
         request, parser = self.request, self.parser
         self.request = _Request()
+        if self.transport is None:  # closed (Connection: close, a drop): ignore the rest
+            return
         request.method = parser.get_method()
         request.keep_alive = parser.should_keep_alive()
         request.http10 = parser.get_http_version() == "1.0"
