@@ -5,10 +5,13 @@ ASGI server spends more CPU per request than the simulation itself (a Task, scop
 Python callbacks per request). Here a request costs a parse, ``SimService.handle`` and one
 ``call_later`` timer that writes the prepared bytes: no Task, no coroutine.
 
-HTTP handled: keep-alive (HTTP/1.1 default, ``Connection: close``, HTTP/1.0 keep-alive),
-request bodies by Content-Length or chunked (the parser decodes them), pipelined requests
-answered in order, malformed requests (400, then close). Whole replies carry
-Content-Length; timed streams use chunked transfer-encoding (HTTP/1.0: until close).
+HTTP handled: keep-alive (HTTP/1.1 default, ``Connection: close``, HTTP/1.0 keep-alive,
+idle connections closed after ~30 s), request bodies by Content-Length or chunked (the
+parser decodes them), ``Expect: 100-continue``, pipelined requests answered in order (a
+client too far ahead, or not reading, is not read from until it catches up), malformed
+requests (400, then close). Whole replies carry Content-Length; timed streams use chunked
+transfer-encoding (HTTP/1.0: until close). A ``drop`` fault writes part of the reply and
+closes the connection. A client gone mid-reply cancels that reply's timer.
 """
 
 from __future__ import annotations
