@@ -7,8 +7,7 @@ import json
 import os
 import re
 import time
-from contextlib import contextmanager
-from typing import Iterator, Mapping, Protocol
+from typing import Mapping, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -265,18 +264,26 @@ def unexpected_error(exc: BaseException, *, where: str, secret: str | None) -> P
     return ProviderError(BAD_RESPONSE, f"{where}: unexpected {type(exc).__name__}" + (f": {detail}" if detail else ""))
 
 
-@contextmanager
-def as_provider_errors(*, where: str, secret: str | None) -> Iterator[None]:
-    """Every failure inside becomes a ProviderError with the secret redacted (the contract)."""
-    try:
-        yield
-    except ProviderError:
-        raise
-    except (httpx.HTTPError, OSError, TimeoutError) as exc:
-        # ``from None``: httpx exceptions carry the request (and its headers).
-        raise error_for_exception(exc, where=where, secret=secret) from None
-    except Exception as exc:
-        raise unexpected_error(exc, where=where, secret=secret) from None
+class as_provider_errors:  # noqa: N801 - used like the function it replaced: ``with as_provider_errors(...)``
+    """Every failure inside becomes a ProviderError with the secret redacted (the contract).
+    A class, not @contextmanager: it runs once per trial and a generator costs more."""
+
+    __slots__ = ("secret", "where")
+
+    def __init__(self, *, where: str, secret: str | None):
+        self.where = where
+        self.secret = secret
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is None or isinstance(exc, ProviderError) or not isinstance(exc, Exception):
+            return False  # success, already mapped, or cancellation / interrupt
+        if isinstance(exc, (httpx.HTTPError, OSError, TimeoutError)):
+            # ``from None``: httpx exceptions carry the request (and its headers).
+            raise error_for_exception(exc, where=self.where, secret=self.secret) from None
+        raise unexpected_error(exc, where=self.where, secret=self.secret) from None
 
 
 class SseData:

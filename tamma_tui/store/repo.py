@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
 
@@ -195,19 +196,23 @@ def sqlite_datetime(value: datetime | None) -> str | None:
         return None
     if value.utcoffset() is None:
         raise ValueError("trial datetimes must be timezone-aware")
-    value = value.astimezone(timezone.utc)
-    return f"{value:%Y-%m-%d %H:%M:%S}.{value.microsecond:06d}"
+    if value.utcoffset():
+        value = value.astimezone(timezone.utc)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+_trial_values = operator.itemgetter(*_TRIAL_COLUMNS)
+_DATETIME_POSITIONS = tuple(i for i, name in enumerate(_TRIAL_COLUMNS) if name in _DATETIME_COLUMNS)
 
 
 def _insert_trials_sqlite(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
-    defaults = _TRIAL_DEFAULTS
-    dates = _DATETIME_COLUMNS
     params = []
     for row in rows:
-        values = []
-        for name in _TRIAL_COLUMNS:
-            value = row.get(name, defaults[name])
-            values.append(sqlite_datetime(value) if name in dates else value)
+        if len(row) != len(_TRIAL_COLUMNS):  # the engine's rows carry every column; others may not
+            row = {**_TRIAL_DEFAULTS, **row}
+        values = list(_trial_values(row))
+        for i in _DATETIME_POSITIONS:
+            values[i] = sqlite_datetime(values[i])
         params.append(tuple(values))
     cursor = conn.exec_driver_sql(_TRIAL_INSERT_SQLITE, params)
     return max(int(cursor.rowcount or 0), 0)
