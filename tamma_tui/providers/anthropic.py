@@ -7,7 +7,6 @@ Stream events used: ``message_start`` (usage.input_tokens, cache reads), each
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,12 +27,12 @@ from .http_common import (
     read_api_key,
     redact,
 )
+from .jsonfast import dumps, loads
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096  # the API requires max_tokens
 _STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _perf = time.perf_counter
 
 
@@ -87,7 +86,7 @@ class AnthropicProvider:
         ]
         if key:
             headers.append((b"x-api-key", key.encode()))
-        return headers, _dumps(body).encode()
+        return headers, dumps(body)
 
     async def complete(self, request: AgentRequest) -> Completion:
         key = read_api_key(self._key_env)
@@ -116,7 +115,7 @@ class AnthropicProvider:
         while chunk := await response.read_chunk():
             for data in sse.feed(chunk):
                 try:
-                    event = json.loads(data)
+                    event = loads(data)
                 except ValueError:
                     raise bad_response(self._where, "malformed JSON in stream event") from None
                 if not isinstance(event, dict):
@@ -162,7 +161,7 @@ class AnthropicProvider:
         raw = await response.read_all()
         latency = _perf() - t0
         try:
-            obj = json.loads(decompress(raw, response.headers.get("content-encoding")))
+            obj = loads(decompress(raw, response.headers.get("content-encoding")))
             text = "".join(b.get("text", "") for b in obj["content"] if b.get("type") == "text")
             usage = obj.get("usage") or {}
             cached = int(usage.get("cache_read_input_tokens") or 0)

@@ -7,13 +7,12 @@ when ``config.stream`` is false.
 This path runs once per trial at high concurrency (a benchmarked budget of ~0.5 ms CPU
 per trial), so it is kept lean: the request body is serialised once and posted through
 the provider's pooled ``HttpSender`` (the lean client for plain http, httpx otherwise);
-SSE is split into lines and parsed from bytes (``json.loads`` takes bytes), with no
+SSE is split into lines and parsed from bytes (orjson when installed), with no
 per-chunk models. No deadline of its own: the engine bounds each attempt.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +35,7 @@ from .http_common import (
     read_api_key,
     redact,
 )
+from .jsonfast import dumps, loads
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"  # only when base_url is left at the OpenAI default
@@ -47,8 +47,6 @@ def key_env_for(config: AgentConfig) -> str | None:
     if config.api_key_env:
         return config.api_key_env
     return DEFAULT_KEY_ENV if config.base_url is None and config.provider == "openai" else None
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_loads = json.loads
 _perf = time.perf_counter
 _USER_AGENT = f"tamma-bench/{__version__}"
 
@@ -98,7 +96,7 @@ class OpenAICompatProvider:
             headers.append((b"Authorization", b"Bearer " + key.encode()))
         if request.task_id:
             headers.append((b"X-Tamma-Task", request.task_id.encode()))
-        return headers, _dumps(body).encode()
+        return headers, dumps(body)
 
     async def complete(self, request: AgentRequest) -> Completion:
         key = read_api_key(self._key_env)
@@ -134,7 +132,7 @@ class OpenAICompatProvider:
                     done = True
                     continue
                 try:
-                    obj = _loads(data)
+                    obj = loads(data)
                 except ValueError:
                     raise bad_response(self._where, "malformed JSON in stream chunk") from None
                 if type(obj) is not dict:
@@ -169,7 +167,7 @@ class OpenAICompatProvider:
         raw = await response.read_all()
         latency = _perf() - t0
         try:
-            obj = _loads(decompress(raw, response.headers.get("content-encoding")))
+            obj = loads(decompress(raw, response.headers.get("content-encoding")))
             choice = obj["choices"][0]
             text = choice["message"].get("content") or ""
             finish = choice.get("finish_reason")

@@ -17,6 +17,8 @@ from typing import Any, Iterable
 
 from tamma_tui.suites.model import Task
 
+from ..jsonfast import dumps as json_dumps
+from ..jsonfast import loads as json_loads
 from . import faults as F
 from .simulator import CHARS_PER_TOKEN, PROFILES, ResponsePlan, plan_response
 from .tasks import TaskLookup, TaskResolver
@@ -25,7 +27,6 @@ Headers = tuple[tuple[bytes, bytes], ...]
 JSON_HEADERS: Headers = ((b"content-type", b"application/json"),)
 SSE_HEADERS: Headers = ((b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache"))
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_decode = json.JSONDecoder().decode
 
 
 @dataclass(slots=True)
@@ -101,7 +102,7 @@ class SimService:
     def reply(self, body: bytes, task_id: str = "") -> SimReply:
         """The reply to one chat-completions request body (no waiting: timing is in it)."""
         try:
-            req = _parse_json(body)
+            req = json_loads(body)
             messages = req["messages"]
             if not isinstance(messages, list) or not messages:
                 raise ValueError("messages must be a non-empty list")
@@ -144,7 +145,7 @@ class SimService:
             if fault == F.DROP:
                 pieces = pieces[: max(len(pieces) // 2, 1)]
             return SimReply(200, SSE_HEADERS, timeline=_timeline(pieces, plan), drop=fault == F.DROP)
-        payload = _dumps(_completion_json(plan, model, cid)).encode()
+        payload = json_dumps(_completion_json(plan, model, cid))
         if fault == F.MALFORMED:
             payload = payload[: len(payload) // 2]
         delay = self.latency_ms / 1000.0 if self.latency_ms is not None else plan.total_s
@@ -220,13 +221,6 @@ def _whole(headers: Headers, payload: bytes, fault: str | None, delay_s: float) 
     if fault == F.DROP:
         return SimReply(200, headers, payload[: len(payload) // 2], len(payload), delay_s, drop=True)
     return SimReply(200, headers, payload, -1, delay_s)
-
-
-def _parse_json(body: bytes) -> Any:
-    """``json.loads(body)``; a body that is plainly UTF-8 skips the encoding sniffing."""
-    if body[:1] == b"{" and body[1:2] != b"\x00":  # what json's detect_encoding calls utf-8
-        return _decode(body.decode("utf-8", "surrogatepass"))
-    return json.loads(body)
 
 
 def _number(value: Any) -> float | None:
