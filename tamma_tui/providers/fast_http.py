@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .http_common import ReadsToEnd
+
 _MAX_HEADER_BYTES = 64 * 1024
 _READ_SIZE = 64 * 1024
 
@@ -110,7 +112,7 @@ class _Pool:
             self.discard(self.idle.pop())
 
 
-class FastResponse:
+class FastResponse(ReadsToEnd):
     """Status, headers and a body read chunk by chunk (Content-Length, chunked, or until
     the server closes). Reading to the end returns the connection to the pool."""
 
@@ -175,12 +177,6 @@ class FastResponse:
             self.abort()
             raise
         return data
-
-    async def read_all(self) -> bytes:
-        parts = []
-        while chunk := await self.read_chunk():
-            parts.append(chunk)
-        return b"".join(parts)
 
     def _finish(self) -> None:
         conn, self._conn = self._conn, None

@@ -65,7 +65,19 @@ class HttpSender(Protocol):
     async def aclose(self) -> None: ...
 
 
-class _HttpxResponse:
+class ReadsToEnd:
+    """``read_all`` for any response with ``read_chunk``."""
+
+    __slots__ = ()
+
+    async def read_all(self) -> bytes:
+        parts = []
+        while chunk := await self.read_chunk():  # type: ignore[attr-defined]
+            parts.append(chunk)
+        return b"".join(parts)
+
+
+class _HttpxResponse(ReadsToEnd):
     __slots__ = ("_response", "_chunks", "status")
 
     def __init__(self, response: httpx.Response):
@@ -85,12 +97,6 @@ class _HttpxResponse:
                 return b""
             if chunk:
                 return chunk
-
-    async def read_all(self) -> bytes:
-        parts = []
-        while chunk := await self.read_chunk():
-            parts.append(chunk)
-        return b"".join(parts)
 
     async def aclose(self) -> None:
         await self._response.aclose()
