@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from textual.screen import Screen
+from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
+
+from tamma_tui.services import browse
 
 
 class TammaScreen(Screen):
@@ -37,3 +40,64 @@ class TammaScreen(Screen):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.app.report_error(event.worker.error, event.worker.name or "background task")
+
+
+class AgentListScreen(TammaScreen):
+    """A screen whose left table lists the stored agents (configs, trends): it keeps the
+    app's current agent, follows it when another screen changes it, and loads the
+    highlighted agent's details with ``load_agent``."""
+
+    #: The id of the agents DataTable this screen composes.
+    AGENTS_TABLE = "agents"
+    #: Shown when nothing is stored yet.
+    NO_AGENTS = "No configurations stored yet."
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown_agent: str | None = None
+
+    def agent_row(self, config: browse.ConfigSummary) -> tuple[str, ...]:
+        """The agents table's cells for one stored agent."""
+        return (config.agent_id,)
+
+    def show_message(self, text: str) -> None:
+        raise NotImplementedError
+
+    def load_agent(self, agent_id: str) -> None:
+        raise NotImplementedError
+
+    def on_mount(self) -> None:
+        self.action_refresh()
+
+    def on_screen_resume(self) -> None:
+        if self.app.agent_id and self.app.agent_id != self._shown_agent:
+            self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self.background(browse.list_configs, self.engine, name="load configs", on_done=self._show_agents)
+
+    def _show_agents(self, configs: list[browse.ConfigSummary]) -> None:
+        table = self.query_one(f"#{self.AGENTS_TABLE}", DataTable)
+        table.clear()
+        for config in configs:
+            table.add_row(*self.agent_row(config), key=config.agent_id)
+        if not configs:
+            self.show_message(self.NO_AGENTS)
+            return
+        stored = {c.agent_id for c in configs}
+        wanted = self.app.agent_id if self.app.agent_id in stored else configs[0].agent_id
+        table.move_cursor(row=table.get_row_index(wanted))
+        self._select_agent(wanted)
+
+    def _select_agent(self, agent_id: str) -> None:
+        self._shown_agent = agent_id
+        self.app.agent_id = agent_id
+        self.load_agent(agent_id)
+
+    def agent_highlighted(self, event: DataTable.RowHighlighted) -> bool:
+        """Handle a highlight in the agents table; False for other tables."""
+        if event.data_table.id != self.AGENTS_TABLE:
+            return False
+        if event.row_key.value != self._shown_agent:
+            self._select_agent(event.row_key.value)
+        return True

@@ -12,11 +12,12 @@ from tamma_tui.services import browse
 
 from ..format import rich_color
 from ..widgets.navbar import NavBar
-from .base import TammaScreen
+from .base import AgentListScreen
 
 
-class ConfigsScreen(TammaScreen):
+class ConfigsScreen(AgentListScreen):
     TITLE = "Configurations"
+    NO_AGENTS = "No configurations stored yet. Running an experiment stores its configs."
     BINDINGS = [
         Binding("m", "mark", "Mark for diff", id="configs.mark"),
         Binding("d", "diff", "Diff", id="configs.diff"),
@@ -29,7 +30,6 @@ class ConfigsScreen(TammaScreen):
         super().__init__()
         self._versions: list[browse.ConfigVersionView] = []
         self._marked: str | None = None
-        self._shown_agent: str | None = None
 
     def compose(self) -> ComposeResult:
         yield NavBar("configs")
@@ -53,31 +53,13 @@ class ConfigsScreen(TammaScreen):
                 yield Static("", id="config-text", markup=False)
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.action_refresh()
+    def agent_row(self, config: browse.ConfigSummary) -> tuple[str, ...]:
+        return config.agent_id, str(config.n_versions), config.model
 
-    def on_screen_resume(self) -> None:
-        if self.app.agent_id and self.app.agent_id != self._shown_agent:
-            self.action_refresh()
+    def show_message(self, text: str) -> None:
+        self._text(text)
 
-    def action_refresh(self) -> None:
-        self.background(browse.list_configs, self.engine, name="load configs", on_done=self._show_agents)
-
-    def _show_agents(self, configs: list[browse.ConfigSummary]) -> None:
-        table = self.query_one("#agents", DataTable)
-        table.clear()
-        for cfg in configs:
-            table.add_row(cfg.agent_id, str(cfg.n_versions), cfg.model, key=cfg.agent_id)
-        if not configs:
-            self._text("No configurations stored yet. Running an experiment stores its configs.")
-            return
-        wanted = self.app.agent_id if self.app.agent_id in {c.agent_id for c in configs} else configs[0].agent_id
-        table.move_cursor(row=table.get_row_index(wanted))
-        self._load_versions(wanted)
-
-    def _load_versions(self, agent_id: str) -> None:
-        self._shown_agent = agent_id
-        self.app.agent_id = agent_id
+    def load_agent(self, agent_id: str) -> None:
         self.background(browse.config_history, self.engine, agent_id, name="load versions",
                         on_done=self._show_versions)
 
@@ -108,9 +90,9 @@ class ConfigsScreen(TammaScreen):
         self._text(head + version.canonical_yaml)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.data_table.id == "agents" and event.row_key.value != self._shown_agent:
-            self._load_versions(event.row_key.value)
-        elif event.data_table.id == "versions":
+        if self.agent_highlighted(event):
+            return
+        if event.data_table.id == "versions":
             current = self._current()
             if current is not None:
                 self._show_yaml(current)

@@ -12,18 +12,18 @@ from tamma_tui.services import browse
 from ..format import fmt_metric, sparkline
 from ..widgets.navbar import NavBar
 from ..widgets.plots import PlotView, line_chart
-from .base import TammaScreen
+from .base import AgentListScreen
 
 
-class TrendsScreen(TammaScreen):
+class TrendsScreen(AgentListScreen):
     TITLE = "Trends"
+    AGENTS_TABLE = "trend-agents"
     BINDINGS = [Binding("r", "refresh", "Refresh", id="trends.refresh")]
 
     def __init__(self) -> None:
         super().__init__()
         self._points: list[browse.TrendPoint] = []
         self._metric = "pass_rate"
-        self._shown_agent: str | None = None
 
     def compose(self) -> ComposeResult:
         yield NavBar("trends")
@@ -42,38 +42,17 @@ class TrendsScreen(TammaScreen):
                 yield PlotView(id="trend-chart")
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.action_refresh()
+    def show_message(self, text: str) -> None:
+        self.query_one("#trend-head", Static).update(text)
 
-    def on_screen_resume(self) -> None:
-        if self.app.agent_id and self.app.agent_id != self._shown_agent:
-            self.action_refresh()
-
-    def action_refresh(self) -> None:
-        self.background(browse.list_configs, self.engine, name="load configs", on_done=self._show_agents)
-
-    def _show_agents(self, configs: list[browse.ConfigSummary]) -> None:
-        table = self.query_one("#trend-agents", DataTable)
-        table.clear()
-        for cfg in configs:
-            table.add_row(cfg.agent_id, key=cfg.agent_id)
-        if not configs:
-            self.query_one("#trend-head", Static).update("No configurations stored yet.")
-            return
-        wanted = self.app.agent_id if self.app.agent_id in {c.agent_id for c in configs} else configs[0].agent_id
-        table.move_cursor(row=table.get_row_index(wanted))
-        self._load(wanted)
-
-    def _load(self, agent_id: str) -> None:
-        self._shown_agent = agent_id
-        self.app.agent_id = agent_id
+    def load_agent(self, agent_id: str) -> None:
         self.background(browse.config_trend, self.engine, agent_id, name="load trend", on_done=self._show)
 
     def _show(self, points: list[browse.TrendPoint]) -> None:
         self._points = points
-        runs = sorted({p.run_id for p in points})
+        n_runs = len({p.run_id for p in points})
         self.query_one("#trend-head", Static).update(
-            f"{self._shown_agent}: {len(runs)} run(s), {len(points)} arm result(s)"
+            f"{self._shown_agent}: {n_runs} run(s), {len(points)} arm result(s)"
         )
         table = self.query_one("#trend-metrics", DataTable)
         table.clear()
@@ -90,19 +69,20 @@ class TrendsScreen(TammaScreen):
         self._chart()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.data_table.id == "trend-agents" and event.row_key.value != self._shown_agent:
-            self._load(event.row_key.value)
-        elif event.data_table.id == "trend-metrics" and event.row_key.value != self._metric:
+        if self.agent_highlighted(event):
+            return
+        if event.data_table.id == "trend-metrics" and event.row_key.value != self._metric:
             self._metric = event.row_key.value
             self._chart()
 
     def _chart(self) -> None:
         points, metric = self._points, self._metric
-        runs = sorted({p.run_id for p in points}, key=lambda r: [p.run_id for p in points].index(r))
-        labels = [f"#{r}" for r in runs]
+        # Runs in the order the points come (oldest first), each at its own x position.
+        position = {run_id: i for i, run_id in enumerate(dict.fromkeys(p.run_id for p in points))}
+        labels = [f"#{r}" for r in position]
         series: dict[str, list[float | None]] = {}
         for p in points:
-            series.setdefault(p.arm, [None] * len(runs))[runs.index(p.run_id)] = p.metrics.get(metric)
+            series.setdefault(p.arm, [None] * len(position))[position[p.run_id]] = p.metrics.get(metric)
         arms = ", ".join(f"{m} {a}" for m, a in zip("●◆▲■✚", sorted(series)))
         self.query_one("#trend-chart", PlotView).plot(
             lambda w, h: f"{metric} by run ({arms})\n" + line_chart(labels, series, w, h - 1)
