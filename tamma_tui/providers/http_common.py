@@ -250,6 +250,21 @@ def error_for_status(
     return ProviderError(CLIENT_ERROR, message, status=status)
 
 
+async def post_checked(
+    sender: HttpSender, headers: list[tuple[bytes, bytes]], body: bytes, *, where: str, secret: str | None
+) -> HttpResponse:
+    """POST; an HTTP error status becomes its ProviderError (body read for the server's
+    message, connection released). The caller reads a successful response and closes it."""
+    response = await sender.post(headers, body)
+    if response.status >= 400:
+        try:
+            raise error_for_status(response.status, response.headers, await response.read_all(),
+                                   where=where, secret=secret)
+        finally:
+            await response.aclose()
+    return response
+
+
 def error_for_exception(exc: BaseException, *, where: str, secret: str | None) -> ProviderError:
     """httpx / asyncio failures -> ProviderError. The message names the exception type
     and its own short text only (never the request's headers)."""

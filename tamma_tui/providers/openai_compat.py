@@ -29,9 +29,9 @@ from .http_common import (
     as_provider_errors,
     bad_response,
     decompress,
-    error_for_status,
     estimate_tokens,
     make_sender,
+    post_checked,
     read_api_key,
     redact,
 )
@@ -103,13 +103,8 @@ class OpenAICompatProvider:
         headers, body = self.request_parts(request, key)
         t0 = _perf()
         with as_provider_errors(where=self._where, secret=key):
-            response = await self._sender.post(headers, body)
+            response = await post_checked(self._sender, headers, body, where=self._where, secret=key)
             try:
-                if response.status >= 400:
-                    raise error_for_status(
-                        response.status, response.headers, await response.read_all(),
-                        where=self._where, secret=key,
-                    )
                 if self._stream:
                     return await self._streamed(response, request, t0, key)
                 return await self._whole(response, request, t0)

@@ -194,9 +194,10 @@ def sqlite_datetime(value: datetime | None) -> str | None:
     """A datetime as SQLAlchemy's SQLite DateTime stores it: UTC, no offset, microseconds."""
     if value is None:
         return None
-    if value.utcoffset() is None:
+    offset = value.utcoffset()
+    if offset is None:
         raise ValueError("trial datetimes must be timezone-aware")
-    if value.utcoffset():
+    if offset:
         value = value.astimezone(timezone.utc)
     return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
