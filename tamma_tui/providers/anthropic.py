@@ -31,9 +31,15 @@ from .jsonfast import dumps, loads
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 ANTHROPIC_VERSION = "2023-06-01"
+DEFAULT_KEY_ENV = "ANTHROPIC_API_KEY"
 DEFAULT_MAX_TOKENS = 4096  # the API requires max_tokens
 _STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
 _perf = time.perf_counter
+
+
+def key_env_for(config: AgentConfig) -> str:
+    """The variable that holds the key: ``api_key_env``, else ANTHROPIC_API_KEY."""
+    return config.api_key_env or DEFAULT_KEY_ENV
 
 
 def finish_reason_of(stop_reason: str | None) -> str | None:
@@ -61,7 +67,7 @@ class AnthropicProvider:
         params.pop("seed", None)  # not part of the Messages API
         self._base_body: dict[str, Any] = {"model": config.model, **params}
         self._stream = config.stream
-        self._key_env = config.api_key_env or "ANTHROPIC_API_KEY"
+        self._key_env = key_env_for(config)
 
     async def aclose(self) -> None:
         await self._sender.aclose()

@@ -43,10 +43,8 @@ def make_provider(
     if config.provider == "simulated":
         # The real OpenAI-compatible client over an in-process streaming transport.
         from .openai_compat import OpenAICompatProvider
-        from .simulated.transport import SimulatedTransport
-
         from .simulated.service import SimService
-        from .simulated.transport import DEFAULT_CHUNK_TOKENS, DEFAULT_LATENCY_SCALE
+        from .simulated.transport import DEFAULT_CHUNK_TOKENS, DEFAULT_LATENCY_SCALE, SimulatedTransport
 
         service = SimService(
             tasks=tasks, latency_scale=DEFAULT_LATENCY_SCALE, chunk_tokens=DEFAULT_CHUNK_TOKENS
@@ -70,12 +68,9 @@ def preflight(config: AgentConfig, source: str) -> None:
         return
     if config.provider == "openai":
         from .openai_compat import DEFAULT_BASE_URL, key_env_for
-
-        key_env = key_env_for(config)
     else:
-        from .anthropic import DEFAULT_BASE_URL
-
-        key_env = config.api_key_env or "ANTHROPIC_API_KEY"
+        from .anthropic import DEFAULT_BASE_URL, key_env_for
+    key_env = key_env_for(config)
     if key_env and not os.environ.get(key_env):
         raise BadInput(
             f"environment variable {key_env} is not set (it should hold the API key)",
@@ -113,6 +108,6 @@ def _check_reachable(base_url: str, source: str) -> None:
             pass
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        if isinstance(exc, TimeoutError) or isinstance(exc, socket.timeout):
+        if isinstance(exc, (TimeoutError, socket.timeout)):
             reason = f"no answer within {CONNECT_CHECK_S:g} s"
         raise BadInput(f"cannot connect to {base_url}: {reason}", file=source, field="base_url") from None
