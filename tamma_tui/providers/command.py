@@ -96,7 +96,8 @@ class CommandProvider:
             stdout, stderr, code = await self._run(prompt.encode("utf-8"), workspace, env)
             latency = time.perf_counter() - t0
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+            # Off the event loop: an agent may leave a large workspace behind.
+            await asyncio.to_thread(shutil.rmtree, scratch, ignore_errors=True)
 
         if code != 0:
             tail = stderr.decode("utf-8", "replace").strip()[-STDERR_TAIL_CHARS:]
@@ -132,7 +133,7 @@ class CommandProvider:
             raise ProviderError(AGENT_ERROR, f"cannot start agent {self.argv[0]}: {exc.strerror or exc}") from None
         try:
             stdout, stderr = await asyncio.wait_for(proc.communicate(stdin), self.config.timeout_s)
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             await _kill_group(proc)
             raise ProviderError(TIMEOUT, f"agent {Path(self.argv[0]).name} ran past {self.config.timeout_s:g} s") from None
         except BaseException:  # cancelled: leave no agent behind
@@ -148,5 +149,5 @@ async def _kill_group(proc: asyncio.subprocess.Process) -> None:
         pass
     try:
         await asyncio.wait_for(proc.wait(), 5)
-    except (asyncio.TimeoutError, TimeoutError):
+    except TimeoutError:
         pass
