@@ -61,17 +61,9 @@ def _list(args: argparse.Namespace) -> int:
 
 def _grader_yaml(grader) -> str:
     """The grader spec as YAML, multi-line sources as literal blocks."""
-    import yaml
+    from tamma_tui.config.loader import literal_yaml
 
-    class _Dumper(yaml.SafeDumper):
-        pass
-
-    def _str(dumper: yaml.SafeDumper, value: str):
-        style = "|" if "\n" in value else None
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-    _Dumper.add_representer(str, _str)
-    return yaml.dump(dict(grader), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    return literal_yaml(dict(grader), sort_keys=False)
 
 
 def _show(args: argparse.Namespace) -> int:

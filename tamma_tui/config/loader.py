@@ -104,8 +104,9 @@ def canonical_dict(config: AgentConfig) -> dict[str, Any]:
     return config.model_dump(mode="json")
 
 
-class _CanonicalDumper(yaml.SafeDumper):
-    """Multi-line strings (system prompts) as literal blocks, so diffs read line by line."""
+class _LiteralDumper(yaml.SafeDumper):
+    """Multi-line strings (system prompts, grader sources) as literal blocks, so they and
+    their diffs read line by line."""
 
 
 def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -113,13 +114,16 @@ def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
-_CanonicalDumper.add_representer(str, _str_representer)
+_LiteralDumper.add_representer(str, _str_representer)
+
+
+def literal_yaml(data: Any, *, sort_keys: bool = True) -> str:
+    """YAML for people to read: multi-line strings as literal blocks, 100 columns."""
+    return yaml.dump(data, Dumper=_LiteralDumper, sort_keys=sort_keys, allow_unicode=True, width=100)
 
 
 def canonical_yaml(config: AgentConfig) -> str:
-    return yaml.dump(
-        canonical_dict(config), Dumper=_CanonicalDumper, sort_keys=True, allow_unicode=True, width=100
-    )
+    return literal_yaml(canonical_dict(config))
 
 
 def config_sha256(config: AgentConfig) -> str:
