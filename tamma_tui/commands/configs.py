@@ -32,15 +32,17 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from tamma_tui.services.configs import load_any_config, show_config
+    from tamma_tui.config import load_agent_config
+    from tamma_tui.services.configs import show_config
 
-    print(show_config(load_any_config(args.file)), end="")
+    print(show_config(load_agent_config(args.file)), end="")
     return 0
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from tamma_tui.services.configs import diff_configs, load_any_config
+    from tamma_tui.config import load_agent_config
+    from tamma_tui.services.configs import diff_configs
 
-    text = diff_configs(load_any_config(args.a), load_any_config(args.b), args.a, args.b)
+    text = diff_configs(load_agent_config(args.a), load_agent_config(args.b), args.a, args.b)
     print(text or "no differences in canonical form", end="" if text else "\n")
     return 0

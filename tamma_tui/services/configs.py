@@ -45,10 +45,6 @@ def experiment_power(exp: LoadedExperiment) -> tuple[int, str | None]:
     return n_tasks, check_power(exp.spec, n_tasks)
 
 
-def load_any_config(path: str | Path) -> AgentConfig:
-    return load_agent_config(path)
-
-
 def show_config(config: AgentConfig) -> str:
     return f"# sha256: {config_sha256(config)}\n{canonical_yaml(config)}"
 

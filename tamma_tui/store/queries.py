@@ -119,10 +119,3 @@ def arm_configs(engine: Engine, run_id: int) -> list[dict[str, Any]]:
             for n, b, sha, m, p, a in session.execute(stmt)
         ]
 
-
-def get_config_version(engine: Engine, sha256: str) -> ConfigVersion | None:
-    with Session(engine) as session:
-        row = session.get(ConfigVersion, sha256)
-        if row is not None:
-            session.expunge(row)
-        return row
