@@ -1,49 +1,24 @@
-"""The event loop the engine runs on: uvloop when it is installed, else asyncio's own.
-
-Why: at high concurrency the engine is CPU-bound in the event loop itself (socket
-callbacks, timers, task switches); uvloop does that work in C and cuts the engine's CPU
-per trial (figures in docs/benchmarks.md). It is an optional, CPython-on-POSIX package,
-so everything falls back to the stdlib loop when it is absent. ``TAMMA_EVENT_LOOP=asyncio``
-forces the stdlib loop (for comparisons, or to rule uvloop out when debugging); the
-sim-server honours the same variable.
+"""The engine's event loop: a fresh loop of ``providers.event_loop``'s choice (uvloop
+when installed), with the garbage collector tuned for the length of a run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import os
 from contextlib import contextmanager
 from typing import Any, Coroutine, Iterator, TypeVar
 
+from tamma_tui.providers.event_loop import (
+    ENV_VAR,
+    new_event_loop,
+    stdlib_loop_forced,
+    uvloop_in_use,
+)
+
+__all__ = ["ENV_VAR", "collector_tuned", "new_event_loop", "run", "stdlib_loop_forced", "uvloop_in_use"]
+
 T = TypeVar("T")
-
-ENV_VAR = "TAMMA_EVENT_LOOP"
-
-
-def stdlib_loop_forced() -> bool:
-    """True when ``TAMMA_EVENT_LOOP=asyncio`` asks for asyncio's loop (and h11 in the sim-server)."""
-    return os.environ.get(ENV_VAR, "").strip().lower() == "asyncio"
-
-
-def uvloop_in_use() -> bool:
-    """Whether ``new_event_loop`` returns a uvloop loop (installed and not switched off)."""
-    if stdlib_loop_forced():
-        return False
-    try:
-        import uvloop  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def new_event_loop() -> asyncio.AbstractEventLoop:
-    """A fresh event loop, uvloop's when available; never installs a global policy."""
-    if uvloop_in_use():
-        import uvloop
-
-        return uvloop.new_event_loop()
-    return asyncio.new_event_loop()
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

@@ -15,12 +15,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import os
 import signal
 import socket
 import threading
 from typing import Any, Awaitable, Callable
 
+from ..event_loop import new_event_loop, stdlib_loop_forced
 from .service import SimReply, SimService
 
 Scope = dict[str, Any]
@@ -117,16 +117,10 @@ def base_url_of(sock: socket.socket) -> str:
 
 
 # -- which server -----------------------------------------------------------------------
-def _stdlib_stack_forced() -> bool:
-    """``TAMMA_EVENT_LOOP=asyncio`` forces the pure asyncio + h11 pair, like it forces the
-    engine's loop (tamma_tui/engine/loop.py; not imported here: providers sit below it)."""
-    return os.environ.get("TAMMA_EVENT_LOOP", "").strip().lower() == "asyncio"
-
-
 def use_lean_server(app: Any = None) -> bool:
     """The lean server unless an ASGI app is to be served, the stdlib stack is forced, or
     httptools (its parser) is not installed."""
-    if app is not None or _stdlib_stack_forced():
+    if app is not None or stdlib_loop_forced():
         return False
     try:
         import httptools  # noqa: F401
@@ -135,19 +129,10 @@ def use_lean_server(app: Any = None) -> bool:
     return True
 
 
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
-    """uvloop for the lean server when installed (about a third less CPU per request)."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop
-    return uvloop.new_event_loop
-
-
 def _loop_and_parser() -> tuple[str, str]:
     """uvicorn's event loop and HTTP parser: "auto" picks uvloop / httptools when they are
     importable and asyncio / h11 otherwise; the forced stdlib stack is asyncio / h11."""
-    if _stdlib_stack_forced():
+    if stdlib_loop_forced():
         return "asyncio", "h11"
     return "auto", "auto"
 
@@ -185,7 +170,7 @@ def run_sim_server(service: SimService, sock: socket.socket) -> None:
         gc.freeze()  # see _serve_until_signal
         server.run(sockets=[sock])  # uvicorn handles SIGINT/SIGTERM
         return
-    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:  # uvloop when installed
         runner.run(_serve_until_signal(service, sock))
 
 
@@ -237,7 +222,7 @@ class BackgroundSimServer:
         if self._uvicorn is not None:
             asyncio.run(self._uvicorn.serve(sockets=[self._sock]))
             return
-        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:  # uvloop when installed
             runner.run(self._serve_lean())
 
     async def _serve_lean(self) -> None:
