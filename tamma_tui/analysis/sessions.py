@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from tamma_tui.stats import paired_t
 
+from .comparisons import num
+
 ISOLATED_SUFFIX = "@isolated"
-
-
-def _clean(value: float) -> float | None:
-    return None if value is None or not np.isfinite(value) else float(value)
 
 
 def position_profile(trials: pd.DataFrame, *, max_bands: int = 6) -> list[dict[str, Any]]:
@@ -40,8 +37,8 @@ def position_profile(trials: pd.DataFrame, *, max_bands: int = 6) -> list[dict[s
     )
     return [
         {"arm": r.arm_name, "first": int(r.band * width), "last": int(r.band * width + width - 1),
-         "n": int(r.n), "pass_rate": _clean(r.pass_rate), "score": _clean(r.score),
-         "context_utilization": _clean(r.context_utilization)}
+         "n": int(r.n), "pass_rate": num(r.pass_rate), "score": num(r.score),
+         "context_utilization": num(r.context_utilization)}
         for r in grouped.itertuples(index=False)
     ]
 
@@ -69,8 +66,8 @@ def switching_cost(trials: pd.DataFrame, *, alpha: float = 0.05) -> list[dict[st
             out.append({
                 "arm": mixed, "metric": metric, "n_tasks": int(len(means)),
                 "isolated_mean": float(means[twin].mean()), "mixed_mean": float(means[mixed].mean()),
-                "diff": _clean(result.estimate), "ci_low": _clean(result.ci_low),
-                "ci_high": _clean(result.ci_high), "p_value": _clean(result.p_value),
+                "diff": num(result.estimate), "ci_low": num(result.ci_low),
+                "ci_high": num(result.ci_high), "p_value": num(result.p_value),
             })
     return out
 
