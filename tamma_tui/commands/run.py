@@ -38,7 +38,7 @@ def run_with_progress(args: argparse.Namespace, experiment: str, **options) -> "
     """Run with the headless progress display and Ctrl-C handling; return the outcome."""
     import threading
 
-    from tamma_tui.services.experiments import run_experiment
+    from tamma_tui.services.experiments import resume_command, run_experiment
     from tamma_tui.services.progress import ProgressDisplay, interrupt_to_cancel
 
     display = ProgressDisplay(json_mode=getattr(args, "json", False))
@@ -49,13 +49,12 @@ def run_with_progress(args: argparse.Namespace, experiment: str, **options) -> "
     except KeyboardInterrupt:
         # A second Ctrl-C: the engine still wrote what had finished; say how to go on.
         if display.started is not None:
-            extra = f" --max-tasks {options['max_tasks']}" if options.get("max_tasks") else ""
-            sys.stderr.write(f"resume with: tamma-bench run {experiment} --resume {display.started.run_id}{extra}\n")
+            hint = resume_command(experiment, display.started.run_id, options.get("max_tasks"))
+            sys.stderr.write(f"resume with: {hint}\n")
         raise
     display.summary(outcome)
     if outcome.status == "cancelled":
-        hint = outcome.resume_command(experiment, options.get("max_tasks"))
-        sys.stderr.write(f"resume with: {hint}\n")
+        sys.stderr.write(f"resume with: {resume_command(experiment, outcome.run_id, options.get('max_tasks'))}\n")
     return outcome
 
 

@@ -41,9 +41,11 @@ class RunOutcome:
     max_error_rate: float = 0.05
     message: str = ""
 
-    def resume_command(self, experiment_path: str | Path, max_tasks: int | None = None) -> str:
-        extra = f" --max-tasks {max_tasks}" if max_tasks is not None else ""
-        return f"tamma-bench run {experiment_path} --resume {self.run_id}{extra}"
+
+def resume_command(experiment_path: str | Path, run_id: int, max_tasks: int | None = None) -> str:
+    """The command line that finishes an interrupted run (same --max-tasks, same plan)."""
+    extra = f" --max-tasks {max_tasks}" if max_tasks is not None else ""
+    return f"tamma-bench run {experiment_path} --resume {run_id}{extra}"
 
 
 @dataclass
