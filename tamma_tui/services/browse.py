@@ -14,13 +14,12 @@ from typing import Any, Sequence
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 
+from tamma_tui.config.models import METRICS
 from tamma_tui.store.models import ConfigVersion, Experiment, Run, RunArm, Trial
 
-#: Metrics in the order the app shows them; higher is better only for the first two.
-TREND_METRICS: tuple[str, ...] = (
-    "pass_rate", "score", "latency_s", "ttft_s", "cost_usd",
-    "prompt_tokens", "completion_tokens", "context_utilization",
-)
+#: Metrics in the order the app shows them (pass_rate first); higher is better only for
+#: the first two.
+TREND_METRICS: tuple[str, ...] = METRICS
 HIGHER_IS_BETTER = frozenset({"pass_rate", "score"})
 
 #: Columns of the trial table, in display order.
