@@ -29,3 +29,13 @@ def test_every_command_has_help():
     assert set(sub.choices) >= {"runs", "show", "export", "import", "configs"}
     for name, command in sub.choices.items():
         assert command.format_help().startswith("usage: tamma-bench " + name)
+
+
+def test_import_free_copies_match_the_config_models():
+    # report.py and suites.py keep their own copies so --help need not import pydantic.
+    from tamma_tui.commands.report import METRIC_NAMES
+    from tamma_tui.commands.suites import CONTEXT_CHOICES
+    from tamma_tui.config.models import CONTEXTS, METRICS
+
+    assert METRIC_NAMES == METRICS
+    assert CONTEXT_CHOICES == CONTEXTS
