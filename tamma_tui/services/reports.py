@@ -160,6 +160,14 @@ def _comparison_cells(row: dict[str, Any]) -> list[str]:
             _ci(metric, boot.get("ci_low"), boot.get("ci_high"), signed=True)]
 
 
+_ARMS_HEADER = ["arm", "baseline", "config", "trials", "errors"]
+
+
+def _arm_rows(report: dict[str, Any]) -> list[list[str]]:
+    return [[a["name"], "yes" if a["baseline"] else "", (a.get("config_sha256") or "-")[:12],
+             str(a.get("n_trials")), str(a.get("n_errors", 0))] for a in report["arms"]]
+
+
 def _guardrail_cells(g: dict[str, Any]) -> list[str]:
     margin = format_value(g["metric"], g["margin"], signed=True).lstrip("+")  # a difference
     return [g["variant"], g["metric"], margin,
@@ -220,10 +228,7 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
 
 def render_markdown(report: dict[str, Any]) -> str:
     out = [f"# Report: {_title(report)}", ""]
-    out += ["## Arms", "", _md_table(
-        ["arm", "baseline", "config", "trials", "errors"],
-        [[a["name"], "yes" if a["baseline"] else "", (a.get("config_sha256") or "-")[:12],
-          str(a.get("n_trials")), str(a.get("n_errors", 0))] for a in report["arms"]]), ""]
+    out += ["## Arms", "", _md_table(_ARMS_HEADER, _arm_rows(report)), ""]
     out += ["## Summary", "", "Mean per arm and context, ± half the 95% interval (task-clustered SE).", "",
             _md_table(*_summary_grid(report)), ""]
     out += ["## Comparisons", "", "Paired by task, variant minus baseline. Robustness checks: Wilcoxon "
@@ -309,9 +314,7 @@ def render_rich(report: dict[str, Any], *, brief: bool = False):
             robustness_tables[r["variant"]].add_row(*(cells[c] for c in robust_cols))
 
     parts: list[Any] = [Text(_title(report), style="bold")]
-    parts.append(table("Arms", ["arm", "baseline", "config", "trials", "errors"],
-                       [[a["name"], "yes" if a["baseline"] else "", (a.get("config_sha256") or "-")[:12],
-                         str(a.get("n_trials")), str(a.get("n_errors", 0))] for a in report["arms"]], right=3))
+    parts.append(table("Arms", _ARMS_HEADER, _arm_rows(report), right=3))
     if not brief:
         for context, header, rows in _summary_by_context(report):
             parts.append(table(f"Summary, context {context} (mean ± half the 95% interval)", header, rows,
