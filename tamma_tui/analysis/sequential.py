@@ -26,8 +26,9 @@ from tamma_tui.stats.multiple import adjust
 from tamma_tui.stats.sequential import msprt_log_lr
 from tamma_tui.store.models import SequentialLook
 
+from .comparisons import direction
 from .cube import build_cube
-from .metrics import SOURCE_COLUMN, higher_is_better
+from .metrics import SOURCE_COLUMN
 
 MIN_PAIRS = 10
 #: Mixing scale when neither sequential.tau nor analysis.mde is set: 10 points of pass
@@ -123,10 +124,8 @@ class SequentialMonitor:
             adjusted = adjust([results[n]["p_value"] for n in names], self.plan.correction)
             for name, p_adj in zip(names, adjusted):
                 decided = bool(p_adj < self.plan.alpha)
-                diff = results[name]["diff"] or 0.0
-                better = diff > 0 if higher_is_better(metric) else diff < 0
                 results[name] |= {"p_adjusted": float(p_adj), "decided": decided,
-                                  "direction": ("better" if better else "worse") if decided else "none"}
+                                  "direction": direction(metric, results[name]["diff"], decided)}
             if all(results[n]["decided"] for n in names):
                 return "stop_winner" if any(results[n]["direction"] == "better" for n in names) \
                     else "stop_futile"

@@ -104,3 +104,14 @@ def test_monitor_stops_at_the_planned_maximum_and_numbers_looks(db_engine):
     # the running minimum never increases from one look to the next
     ps = [json.loads(r.results_json)["same"]["p_value"] for r in sorted(rows, key=lambda r: r.look)]
     assert ps[1] <= ps[0]
+
+
+def test_a_decided_variant_with_no_difference_is_not_called_worse():
+    # The running-minimum p can stay below alpha after the mean difference has come back to
+    # exactly 0; the direction must follow the difference like a report's, not say "worse".
+    monitor = SequentialMonitor(None, 1, plan=AnalysisPlan(alpha=0.05),
+                                sequential=SequentialPlan(enabled=True))
+    results = {"flat": {"p_value": 0.001, "diff": 0.0}, "faster": {"p_value": 0.001, "diff": -0.2}}
+    assert monitor._decide(results, 50, "latency_s") == "stop_winner"
+    assert results["flat"]["decided"] and results["flat"]["direction"] == "none"
+    assert results["faster"]["direction"] == "better"
