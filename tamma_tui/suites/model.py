@@ -8,6 +8,9 @@ from typing import Any, Mapping
 
 CONTEXTS = ("development", "code_review", "testing")
 DIFFICULTIES = ("easy", "medium", "hard")
+MATCH_MODES = ("exact", "contains", "regex")
+REVIEW_CATEGORIES = ("bug", "security", "error_handling", "performance", "style")
+SEVERITIES = ("low", "medium", "high")
 
 
 @dataclass(frozen=True)

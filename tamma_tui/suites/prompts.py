@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from .model import Task
+from .model import REVIEW_CATEGORIES, SEVERITIES, Task
 
 _LANGUAGES = {
     ".py": "python", ".js": "javascript", ".ts": "typescript", ".json": "json",
@@ -21,8 +21,8 @@ _LANGUAGES = {
 REVIEW_FORMAT = (
     'Reply with JSON only, exactly in this shape:\n'
     '{"findings": [{"file": "<file name>", "line_start": <int>, "line_end": <int>, '
-    '"category": "bug|security|error_handling|performance|style", '
-    '"severity": "low|medium|high", "message": "<what is wrong and why>"}]}\n'
+    f'"category": "{"|".join(REVIEW_CATEGORIES)}", '
+    f'"severity": "{"|".join(SEVERITIES)}", "message": "<what is wrong and why>"}}]}}\n'
     "Line numbers refer to the numbered listing above. Report each real defect once; "
     'do not report things that are fine. If there are none, reply {"findings": []}.'
 )

@@ -14,13 +14,12 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from tamma_tui.suites.model import Grade
+from tamma_tui.suites.model import REVIEW_CATEGORIES, Grade
 
 from .extract import extract_json
 
 LINE_SLACK = 2
 WEIGHTS = {"high": 3, "medium": 2, "low": 1}
-CATEGORIES = ("bug", "security", "error_handling", "performance", "style")
 MAX_FINDINGS = 200
 
 _CATEGORY_WORDS = [  # first hit wins, so the specific words come before "bug"
@@ -61,7 +60,7 @@ class Finding:
 
 def normalise_category(value: Any) -> str:
     text = str(value or "").strip().lower().replace("-", "_").replace(" ", "_")
-    if text in CATEGORIES:
+    if text in REVIEW_CATEGORIES:
         return text
     spaced = text.replace("_", " ")
     for cat, words in _CATEGORY_WORDS:

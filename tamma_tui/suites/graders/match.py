@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from tamma_tui.suites.model import Grade
-
-MODES = ("exact", "contains", "regex")
+from tamma_tui.suites.model import MATCH_MODES, Grade
 
 
 def grade_match(spec: Mapping[str, Any], output: str) -> Grade:
@@ -26,7 +24,7 @@ def grade_match(spec: Mapping[str, Any], output: str) -> Grade:
             details["error"] = f"bad regex in task: {exc}"
             ok = False
     else:
-        details["error"] = f"unknown match mode {mode!r} (expected one of {', '.join(MODES)})"
+        details["error"] = f"unknown match mode {mode!r} (expected one of {', '.join(MATCH_MODES)})"
         ok = False
     if not ok:
         # A short excerpt tells the user what came back without storing whole replies twice.

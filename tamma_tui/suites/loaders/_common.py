@@ -9,10 +9,6 @@ from typing import Any, Iterator
 from tamma_tui.config.errors import BadInput
 from tamma_tui.suites.model import CONTEXTS, DIFFICULTIES
 
-MATCH_MODES = ("exact", "contains", "regex")
-REVIEW_CATEGORIES = ("bug", "security", "error_handling", "performance", "style")
-SEVERITIES = ("low", "medium", "high")
-
 
 def read_text(path: Path, *, field: str | None = None) -> str:
     """Read a UTF-8 text file, or fail naming it."""

@@ -13,9 +13,9 @@ from typing import Any
 
 from tamma_tui.config.errors import BadInput
 from tamma_tui.config.loader import read_mapping
-from tamma_tui.suites.model import Answer, Suite, Task
+from tamma_tui.suites.model import REVIEW_CATEGORIES, SEVERITIES, Answer, Suite, Task
 
-from ._common import REVIEW_CATEGORIES, SEVERITIES, Fields, read_text
+from ._common import Fields, read_text
 from .match_spec import match_grader
 
 TASK_FILE = "task.yaml"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from ._common import MATCH_MODES, Fields
+from tamma_tui.suites.model import MATCH_MODES
+
+from ._common import Fields
 
 
 def match_grader(fields: Fields, expected_key: str = "expected", mode_key: str = "mode") -> dict:
