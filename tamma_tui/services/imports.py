@@ -156,6 +156,6 @@ def import_csv(engine: Engine, path: str | Path, *, baseline: str = "baseline", 
         conn = session.connection()
         for start in range(0, len(trials), 5000):
             repo.insert_trials(conn, trials[start : start + 5000])
+        repo.update_run(conn, run_id, cost_usd=math.fsum(r["cost_usd"] for r in rows), finished_at=utcnow())
         session.commit()
-    repo.update_run(engine, run_id, cost_usd=math.fsum(r["cost_usd"] for r in rows), finished_at=utcnow())
     return run_id

@@ -219,9 +219,14 @@ def _insert_trials_sqlite(conn: Connection, rows: Sequence[dict[str, Any]]) -> i
     return max(int(cursor.rowcount or 0), 0)
 
 
-def update_run(engine: Engine, run_id: int, **fields: Any) -> None:
+def update_run(engine: Engine | Connection, run_id: int, **fields: Any) -> None:
+    """Set fields of a run; given a Connection, in the caller's transaction."""
+    stmt = update(Run.__table__).where(Run.__table__.c.id == run_id).values(**fields)
+    if isinstance(engine, Connection):
+        engine.execute(stmt)
+        return
     with engine.begin() as conn:
-        conn.execute(update(Run.__table__).where(Run.__table__.c.id == run_id).values(**fields))
+        conn.execute(stmt)
 
 
 def get_run(engine: Engine, run_id: int | str) -> Run:

@@ -124,3 +124,18 @@ def test_simulated_agent_answers_a_users_own_suite(tmp_path):
     with open_database(tmp_path / "t.db").connect() as conn:
         passed = conn.execute(text("select sum(passed) from trial")).scalar()
     assert passed > 0  # the simulator knew the answer bank of a suite it had never seen
+
+
+def test_import_writes_the_run_cost_and_finish_with_its_trials(tmp_path):
+    import math
+
+    db = tmp_path / "t.db"
+    csv = tmp_path / "r.csv"
+    csv.write_text("arm,task_id,context,repeat,passed,score,latency_s,cost_usd,prompt_tokens,completion_tokens\n"
+                   "baseline,t1,development,0,1,1.0,1.0,0.001,10,5\nv,t1,development,0,0,0.0,1.0,0.002,10,5\n")
+    from tamma_tui.services.imports import import_csv
+    from tamma_tui.store import repo
+
+    run = repo.get_run(open_database(db), import_csv(open_database(db), csv))
+    assert run.status == "completed" and run.finished_at is not None
+    assert math.isclose(run.cost_usd, 0.003)
