@@ -108,8 +108,7 @@ class SequentialMonitor:
     def _previous(self) -> tuple[dict[str, float], int]:
         """The running always-valid p per variant from stored looks, and this look's number."""
         with Session(self.engine) as session:
-            rows = session.exec(select(SequentialLook).where(SequentialLook.run_id == self.run_id)
-                                .order_by(SequentialLook.look)).all()
+            rows = _looks_in_order(session, self.run_id)
             best: dict[str, float] = {}
             for row in rows:
                 for name, info in json.loads(row.results_json).items():
@@ -138,9 +137,12 @@ class SequentialMonitor:
 def stored_looks(engine: Engine, run_id: int) -> list[dict[str, Any]]:
     """Every look of a run, oldest first, as plain dicts for reports."""
     with Session(engine) as session:
-        rows = session.exec(select(SequentialLook).where(SequentialLook.run_id == int(run_id))
-                            .order_by(SequentialLook.look)).all()
         return [{"look": r.look, "n_tasks": r.n_tasks, "metric": r.metric, "decision": r.decision,
                  "results": json.loads(r.results_json),
                  "at": r.created_at.isoformat(timespec="seconds") if r.created_at else None}
-                for r in rows]
+                for r in _looks_in_order(session, int(run_id))]
+
+
+def _looks_in_order(session: Session, run_id: int) -> list[SequentialLook]:
+    return list(session.exec(select(SequentialLook).where(SequentialLook.run_id == run_id)
+                             .order_by(SequentialLook.look)).all())
