@@ -45,6 +45,11 @@ _LINE_RANGE = re.compile(
     re.IGNORECASE)
 
 
+def severity_weight(severity: Any) -> int:
+    """An unknown or missing severity weighs as medium."""
+    return WEIGHTS.get(str(severity), 2)
+
+
 @dataclass
 class Finding:
     start: int
@@ -55,7 +60,7 @@ class Finding:
 
     @property
     def weight(self) -> int:
-        return WEIGHTS.get(self.severity, 2)
+        return severity_weight(self.severity)
 
 
 def normalise_category(value: Any) -> str:
@@ -162,8 +167,7 @@ def _gap(f: Finding, lo: int, hi: int) -> int:
 def match(findings: list[Finding], defects: Iterable[Mapping[str, Any]]):
     """Greedy, heaviest defect first, each to the nearest unused finding of its category."""
     defects = list(defects)
-    order = sorted(range(len(defects)),
-                   key=lambda i: -WEIGHTS.get(str(defects[i].get("severity")), 2))
+    order = sorted(range(len(defects)), key=lambda i: -severity_weight(defects[i].get("severity")))
     used: set[int] = set()
     pairs: dict[int, int] = {}
     for di in order:
@@ -189,12 +193,9 @@ def grade_code_review(spec: Mapping[str, Any], output: str) -> Grade:
     threshold = float(spec.get("precision_threshold", 0.5))
     findings, source = parse_findings(output)
     pairs, used = match(findings, defects)
-
-    def dweight(d):
-        return WEIGHTS.get(str(d.get("severity")), 2)
-
-    found_w = sum(dweight(defects[di]) for di in pairs)
-    total_w = sum(dweight(d) for d in defects)
+    weights = [severity_weight(d.get("severity")) for d in defects]
+    found_w = sum(weights[di] for di in pairs)
+    total_w = sum(weights)
     false_pos = [f for i, f in enumerate(findings) if i not in used]
     fp_w = sum(f.weight for f in false_pos)
     recall = found_w / total_w if total_w else 1.0

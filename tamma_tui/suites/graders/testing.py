@@ -19,14 +19,14 @@ from .extract import extract_python, parses
 AGENT_TEST_FILE = "test_agent.py"
 
 
-def _reference_ok(v: dict) -> bool:
-    return (not v.get("collection_error") and not v.get("timed_out") and not v.get("crashed")
-            and v["passed"] > 0 and v["failed"] == 0 and v["errors"] == 0)
-
-
 def _killed(v: dict) -> bool:
     return bool(v.get("collection_error") or v.get("timed_out") or v.get("crashed")
                 or v["failed"] > 0 or v["errors"] > 0)
+
+
+def _reference_ok(v: dict) -> bool:
+    """The reference survives the tests, and at least one of them passed."""
+    return not _killed(v) and v["passed"] > 0
 
 
 def grade_testing(spec: Mapping[str, Any], output: str) -> Grade:
