@@ -46,24 +46,24 @@ class ArmStats:
 
 
 def _stats(arm: str, context: str, group: "pd.DataFrame") -> ArmStats:
+    # Over no ok trials, pandas' mean, quantile and max are NaN: shown as a dash.
     ok = group[group["status"] == "ok"]
     passes = float(ok["passed"].sum())
     cost = float(group["cost_usd"].sum())
-    nan = float("nan")
     return ArmStats(
         arm=arm,
         context=context,
         trials=len(group),
-        errors=int((group["status"] != "ok").sum()),
-        pass_rate=float(ok["passed"].mean()) if len(ok) else nan,
-        mean_score=float(ok["score"].mean()) if len(ok) else nan,
-        latency_p50=float(ok["latency_s"].quantile(0.5)) if len(ok) else nan,
-        latency_p95=float(ok["latency_s"].quantile(0.95)) if len(ok) else nan,
-        ttft_mean=float(ok["ttft_s"].mean()) if len(ok) else nan,
+        errors=len(group) - len(ok),
+        pass_rate=float(ok["passed"].mean()),
+        mean_score=float(ok["score"].mean()),
+        latency_p50=float(ok["latency_s"].quantile(0.5)),
+        latency_p95=float(ok["latency_s"].quantile(0.95)),
+        ttft_mean=float(ok["ttft_s"].mean()),
         total_cost=cost,
-        cost_per_pass=cost / passes if passes else nan,
-        util_mean=float(ok["context_utilization"].mean()) if len(ok) else nan,
-        util_peak=float(ok["context_utilization"].max()) if len(ok) else nan,
+        cost_per_pass=cost / passes if passes else float("nan"),
+        util_mean=float(ok["context_utilization"].mean()),
+        util_peak=float(ok["context_utilization"].max()),
     )
 
 
