@@ -5,10 +5,10 @@ task data) and raises ``BadInput`` naming the file, the field or line, and the r
 """
 
 from .folder import find_task_folders, load_folder_suite, load_task_folder
-from .jsonl import jsonl_kind, load_jsonl_suite, load_jsonl_tasks
+from .jsonl import load_jsonl_suite, load_jsonl_tasks
 from .humaneval import humaneval_tests
 
 __all__ = [
-    "find_task_folders", "humaneval_tests", "jsonl_kind", "load_folder_suite",
+    "find_task_folders", "humaneval_tests", "load_folder_suite",
     "load_jsonl_suite", "load_jsonl_tasks", "load_task_folder",
 ]

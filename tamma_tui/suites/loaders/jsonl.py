@@ -1,9 +1,10 @@
-"""JSONL suites: match tasks and HumanEval-format tasks, detected from the first record."""
+"""JSONL suites: match tasks and HumanEval-format tasks, detected from the first record
+(the file is read and parsed once)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from tamma_tui.config.errors import BadInput
 from tamma_tui.suites.model import Answer, Suite, Task
@@ -14,27 +15,29 @@ from .match_spec import match_grader
 HUMANEVAL_KEYS = frozenset({"task_id", "prompt", "canonical_solution", "test", "entry_point"})
 
 
-def jsonl_kind(path: Path) -> str:
-    """'humaneval' when the first record has the HumanEval keys, else 'match'."""
-    for _, obj in iter_jsonl(path):
-        return "humaneval" if HUMANEVAL_KEYS <= obj.keys() else "match"
-    raise BadInput("no tasks in file (every line is blank)", file=path, field="suite")
+def _task_maker(first: dict[str, Any]) -> Callable[[Fields, str], Task]:
+    """HumanEval when the first record has the HumanEval keys, else match."""
+    if HUMANEVAL_KEYS <= first.keys():
+        from .humaneval import humaneval_task
+
+        return humaneval_task
+    return match_task
 
 
 def load_jsonl_tasks(path: Path, suite_id: str) -> list[Task]:
-    if jsonl_kind(path) == "humaneval":
-        from .humaneval import humaneval_task as make_task
-    else:
-        make_task = match_task
+    make_task = None
     tasks: list[Task] = []
     first_line: dict[str, int] = {}
     for number, obj in iter_jsonl(path):
+        make_task = make_task or _task_maker(obj)
         task = make_task(Fields(obj, path, f"line {number}"), suite_id)
         if task.id in first_line:
             raise BadInput(f"duplicate task id {task.id!r} (first used on line {first_line[task.id]})",
                            file=path, field=f"line {number}: id")
         first_line[task.id] = number
         tasks.append(task)
+    if not tasks:
+        raise BadInput("no tasks in file (every line is blank)", file=path, field="suite")
     return tasks
 
 
