@@ -73,13 +73,13 @@ def validate_model(model: type[BaseModel], data: dict[str, Any], path: str | Pat
 
 
 def load_agent_config(path: str | Path) -> AgentConfig:
-    data = read_mapping(path)
-    config = validate_model(AgentConfig, data, path)
-    return _resolve_command(config, Path(path))
+    return _agent_config(read_mapping(path), path, Path(path))
 
 
-def _resolve_command(config: AgentConfig, path: Path) -> AgentConfig:
-    """Relative command paths are resolved from the config file's folder (DESIGN §3)."""
+def _agent_config(data: dict[str, Any], where: str | Path, path: Path) -> AgentConfig:
+    """Validate a config (errors name ``where``); relative command paths are resolved from
+    the folder of the config file ``path`` (DESIGN §3)."""
+    config: AgentConfig = validate_model(AgentConfig, data, where)
     if config.provider != "command" or not config.command:
         return config
     exe = config.command[0]
@@ -166,7 +166,7 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     if not base_path.is_file():
         raise BadInput(f"baseline config not found: {spec.baseline}", file=p, field="baseline")
     base_data = read_mapping(base_path)
-    baseline = _resolve_command(validate_model(AgentConfig, base_data, base_path), base_path)
+    baseline = _agent_config(base_data, base_path, base_path)
     arms = [ArmSpec("baseline", baseline, True, str(base_path))]
     for i, variant in enumerate(spec.variants):
         if variant.config is not None:
@@ -178,12 +178,12 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
             data = read_mapping(vpath)
             if variant.overrides:
                 data = deep_merge(data, variant.overrides)
-            cfg = _resolve_command(validate_model(AgentConfig, data, vpath), vpath)
+            cfg = _agent_config(data, vpath, vpath)
             source = str(vpath)
         else:
             data = deep_merge(base_data, variant.overrides or {})
             where = f"{p} (variants[{i}].overrides)"
-            cfg = _resolve_command(validate_model(AgentConfig, data, where), base_path)
+            cfg = _agent_config(data, where, base_path)
             source = f"{base_path} + overrides"
         arms.append(ArmSpec(variant.name, cfg, False, source))
     return LoadedExperiment(spec=spec, path=p.resolve(), arms=arms)
