@@ -68,20 +68,21 @@ def check_power(spec: ExperimentSpec, n_tasks: int) -> str | None:
     if plan.mde is None or n_tasks <= 0:
         return None
     alpha, power, trials = plan.alpha, plan.power, spec.trials
+    pass_rate = plan.primary_metric == "pass_rate"
+    rate = min(ASSUMED_BASELINE_RATE, 1 - plan.mde)
     try:
-        if plan.primary_metric == "pass_rate":
-            rate = min(ASSUMED_BASELINE_RATE, 1 - plan.mde)
-            needed = pass_rate_tasks_needed(rate, plan.mde, trials, alpha=alpha, power=power)
+        needed = (pass_rate_tasks_needed(rate, plan.mde, trials, alpha=alpha, power=power) if pass_rate
+                  else paired_means_sample_size(plan.mde, alpha=alpha, power=power))
+        if n_tasks >= needed:
+            return None  # before the "what you can detect now" search, which costs as much again
+        if pass_rate:
             wanted = f"a {plan.mde * 100:g}-point change in pass rate"
             now = power_line(n_tasks, trials, rate, alpha, power)
         else:
-            needed = paired_means_sample_size(plan.mde, alpha=alpha, power=power)
             wanted = f"an effect of d_z = {plan.mde:g} on {plan.primary_metric}"
             dz = paired_means_mde(n_tasks, alpha=alpha, power=power)
             now = f"with {n_tasks} tasks the smallest detectable effect is d_z = {dz:.2f}"
     except ValueError:
         return None  # an MDE no design can reach is reported by `tamma-bench plan`
-    if n_tasks >= needed:
-        return None
     return (f"underpowered: {n_tasks} tasks are too few to detect {wanted} at {power:.0%} power "
             f"(alpha {alpha:g}); {needed} are needed; {now}")
