@@ -16,6 +16,7 @@ from tamma_tui.config.loader import read_mapping
 from tamma_tui.suites.model import REVIEW_CATEGORIES, SEVERITIES, Answer, Suite, Task
 
 from ._common import Fields, read_text
+from .jsonl import load_jsonl_tasks
 from .match_spec import match_grader
 
 TASK_FILE = "task.yaml"
@@ -187,8 +188,6 @@ def suite_metadata(root: Path) -> tuple[str, str]:
 
 def load_folder_suite(root: Path) -> Suite:
     """A folder of task folders (nested or flat) plus any JSONL task files at its top."""
-    from .jsonl import load_jsonl_tasks  # local: jsonl imports this module's helpers
-
     root = Path(root)
     if not root.is_dir():
         raise BadInput("folder not found", file=root, field="suite")

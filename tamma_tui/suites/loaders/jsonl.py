@@ -77,7 +77,7 @@ def match_task(fields: Fields, suite_id: str) -> Task:
     task_id = fields.string("id")
     # `match` is the documented key for the mode; `mode` is accepted as a synonym.
     mode_key = "match" if "match" in fields.data or "mode" not in fields.data else "mode"
-    grader = match_grader(fields, "expected", mode_key)
+    grader = match_grader(fields, mode_key)
     return Task(
         id=task_id,
         context=fields.context(),
