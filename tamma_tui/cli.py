@@ -57,12 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tamma_tui.config.errors import BadInput
 
     if not getattr(args, "func", None):
-        # No command: open the app when it is installed, else show the help.
-        try:
-            from tamma_tui.commands.tui import open_app
-        except ImportError:  # pragma: no cover - the app ships with the package
-            parser.print_help()
-            return EXIT_OK
+        # No command: open the app.
+        from tamma_tui.commands.tui import open_app
+
         return open_app(args)
     try:
         return int(args.func(args) or 0)

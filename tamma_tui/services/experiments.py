@@ -174,11 +174,8 @@ def _resume_source(engine, run, experiment_path: str | Path | None) -> str | Pat
 
 
 def _make_monitor(engine, run_id: int, loaded: LoadedExperiment) -> Callable[[int], str]:
-    try:
-        from tamma_tui.analysis.sequential import SequentialMonitor
-    except ImportError:
-        raise BadInput("sequential monitoring is not available in this installation",
-                       field="sequential") from None
+    from tamma_tui.analysis.sequential import SequentialMonitor
+
     monitor = SequentialMonitor(engine, run_id, plan=loaded.spec.analysis, sequential=loaded.spec.sequential)
     return monitor.look
 

@@ -149,10 +149,8 @@ class ProgressDisplay:
 def isolation_note_for(level: str) -> str | None:
     if not level or level == "full":
         return None
-    try:
-        from tamma_tui.suites.sandbox import isolation_note
-    except ImportError:  # pragma: no cover
-        return f"grading isolation: {level}"
+    from tamma_tui.suites.sandbox import isolation_note
+
     return isolation_note() or f"grading isolation: {level}"
 
 
