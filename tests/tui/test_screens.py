@@ -298,3 +298,33 @@ async def test_significance_explains_sequential_looks(app_factory):
         await settle(pilot)
         decision = static_text(app.screen.query_one("#decision-text"))
         assert "Sequential: 2 look(s) on pass_rate; the last, at 24 tasks, decided stop_winner." in decision
+
+
+async def test_a_slow_report_of_an_earlier_run_never_replaces_the_current_one(app_factory):
+    import asyncio
+    import threading
+
+    from tamma_tui.services.reports import report_for_run
+
+    release_run_1 = threading.Event()
+
+    def slow_for_run_1(engine, run_id, **options):
+        if run_id == 1:
+            release_run_1.wait(10)
+        return report_for_run(engine, run_id, **options)
+
+    app = app_factory(start_mode="significance", run_id=1, services={"report_for_run": slow_for_run_1})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        app.run_id = 2  # picked elsewhere while run 1's report is still being computed
+        screen.load_report()
+        for _ in range(200):
+            if screen.detail is not None:
+                break
+            await asyncio.sleep(0.02)
+        assert screen.detail.summary.id == 2
+        release_run_1.set()
+        await settle(pilot)
+        assert screen.detail.summary.id == 2
+        assert static_text(screen.query_one("#sig-head")).startswith("Run 2 ")

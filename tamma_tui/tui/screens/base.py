@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.screen import Screen
 from textual.widgets import DataTable
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from tamma_tui.services import browse
 
@@ -24,17 +24,28 @@ class TammaScreen(Screen):
     def engine(self):
         return self.app.services.db_engine
 
-    def background(self, fn, *args, name: str, on_done=None, exclusive: bool = True, **kwargs) -> Worker:
-        """Run ``fn(*args, **kwargs)`` in a thread; hand its result to ``on_done`` on the UI thread."""
+    def background(
+        self, fn, *args, name: str, on_done=None, exclusive: bool = True, group: str | None = None,
+        **kwargs,
+    ) -> Worker:
+        """Run ``fn(*args, **kwargs)`` in a thread; hand its result to ``on_done`` on the UI thread.
+
+        With ``exclusive``, a new job cancels the running one of its ``group`` (default: its
+        name). A thread cannot be stopped, so a cancelled job's result is dropped instead:
+        a slow, superseded load must never overwrite what the newer one showed."""
+
+        def deliver(worker: Worker, result) -> None:
+            if not worker.is_cancelled:  # checked on the UI thread, where cancelling happens
+                on_done(result)
 
         def job():
             result = fn(*args, **kwargs)
             if on_done is not None:
-                self.app.call_from_thread(on_done, result)
+                self.app.call_from_thread(deliver, get_current_worker(), result)
             return result
 
         return self.run_worker(
-            job, name=name, group=name, thread=True, exclusive=exclusive, exit_on_error=False
+            job, name=name, group=group or name, thread=True, exclusive=exclusive, exit_on_error=False
         )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -42,7 +42,7 @@ class ReportScreen(TammaScreen):
             return detail, app.report(run_id, stamp)
 
         self.show_empty(f"Loading the report of run {run_id}…")
-        self.background(load, name=f"report of run {run_id}", on_done=self._loaded)
+        self.background(load, name=f"report of run {run_id}", group="report", on_done=self._loaded)
 
     def _loaded(self, data) -> None:
         self.detail, self.report = data

@@ -144,7 +144,7 @@ class RunScreen(TammaScreen):
         def load():
             return prefetched.result() if prefetched is not None else load_run_view(engine, run_id)
 
-        self.background(load, name=f"open run {run_id}", on_done=self._show_stored)
+        self.background(load, name=f"open run {run_id}", group="open run", on_done=self._show_stored)
 
     def _show_stored(self, data) -> None:
         detail, progress, rows, keys, errors = data
