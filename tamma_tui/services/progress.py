@@ -37,7 +37,6 @@ class ProgressDisplay:
         self._console = console
         self._progress: Any = None
         self._task_id: Any = None
-        self.budget: float | None = None
         self.last_progress: RunProgress | None = None
         self.started: RunStarted | None = None
         self.finished: RunFinished | None = None
@@ -74,7 +73,6 @@ class ProgressDisplay:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.started = event
-        self.budget = event.budget_usd
         console = self._console_obj()
         console.print(
             f"[bold]run {event.run_id}[/]: {event.name} - arms {', '.join(event.arms)}; "
@@ -102,7 +100,8 @@ class ProgressDisplay:
         self._progress.start()
 
     def _cost_text(self, cost: float) -> str:
-        return f"${cost:.4f}" + (f" / ${self.budget:.2f}" if self.budget is not None else "")
+        budget = self.started.budget_usd if self.started is not None else None
+        return f"${cost:.4f}" + (f" / ${budget:.2f}" if budget is not None else "")
 
     def _update(self, event: RunProgress) -> None:
         self.last_progress = event
