@@ -67,14 +67,18 @@ def test_resume_refuses_a_different_plan(tmp_path, sim):
     assert "--max-tasks" in str(exc.value)
 
 
-def test_resume_refuses_an_imported_run(tmp_path, sim):
-    db = tmp_path / "t.db"
-    csv = tmp_path / "r.csv"
-    csv.write_text("arm,task_id,context,repeat,passed,score,latency_s,cost_usd,prompt_tokens,completion_tokens\n"
-                   "baseline,t1,development,0,1,1.0,1.0,0.001,10,5\nv,t1,development,0,0,0.0,1.0,0.001,10,5\n")
+def import_two_trials(db, csv, variant_cost="0.001") -> int:
     from tamma_tui.services.imports import import_csv
 
-    run_id = import_csv(open_database(db), csv)
+    csv.write_text("arm,task_id,context,repeat,passed,score,latency_s,cost_usd,prompt_tokens,completion_tokens\n"
+                   "baseline,t1,development,0,1,1.0,1.0,0.001,10,5\n"
+                   f"v,t1,development,0,0,0.0,1.0,{variant_cost},10,5\n")
+    return import_csv(open_database(db), csv)
+
+
+def test_resume_refuses_an_imported_run(tmp_path, sim):
+    db = tmp_path / "t.db"
+    run_id = import_two_trials(db, tmp_path / "r.csv")
     with pytest.raises(BadInput):
         run_experiment(write_sim_experiment(tmp_path, sim.base_url), db=db, resume=run_id)
 
@@ -129,13 +133,9 @@ def test_simulated_agent_answers_a_users_own_suite(tmp_path):
 def test_import_writes_the_run_cost_and_finish_with_its_trials(tmp_path):
     import math
 
-    db = tmp_path / "t.db"
-    csv = tmp_path / "r.csv"
-    csv.write_text("arm,task_id,context,repeat,passed,score,latency_s,cost_usd,prompt_tokens,completion_tokens\n"
-                   "baseline,t1,development,0,1,1.0,1.0,0.001,10,5\nv,t1,development,0,0,0.0,1.0,0.002,10,5\n")
-    from tamma_tui.services.imports import import_csv
     from tamma_tui.store import repo
 
-    run = repo.get_run(open_database(db), import_csv(open_database(db), csv))
+    db = tmp_path / "t.db"
+    run = repo.get_run(open_database(db), import_two_trials(db, tmp_path / "r.csv", variant_cost="0.002"))
     assert run.status == "completed" and run.finished_at is not None
     assert math.isclose(run.cost_usd, 0.003)
