@@ -99,9 +99,8 @@ def compare(
     if robustness:
         # scipy's "auto" runs a permutation test for <= 13 pairs with ties or zeros (up to a
         # second per row); the normal approximation is enough for a robustness check there.
-        nonzero = np.abs(diffs[diffs != 0])
-        tied = nonzero.size < n or np.unique(nonzero).size < nonzero.size
-        wil = wilcoxon_signed_rank(x, y, method="asymptotic" if tied and n <= 13 else "auto")
+        small_tied = n <= 13 and _has_zeros_or_ties(diffs)
+        wil = wilcoxon_signed_rank(x, y, method="asymptotic" if small_tied else "auto")
         effects["rank_biserial"] = num(wil.extra.get("rank_biserial"))
         row["robustness"] = {
             "wilcoxon": {"statistic": num(wil.statistic), "p_value": num(wil.p_value)},
@@ -110,6 +109,11 @@ def compare(
     if extra:
         row["test_details"] = extra
     return row
+
+
+def _has_zeros_or_ties(diffs: np.ndarray) -> bool:
+    nonzero = np.abs(diffs[diffs != 0])
+    return nonzero.size < diffs.size or np.unique(nonzero).size < nonzero.size
 
 
 def direction(metric: str, diff: float | None, significant: bool) -> str:
