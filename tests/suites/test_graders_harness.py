@@ -209,6 +209,16 @@ def test_variants_are_isolated_from_each_other():
     assert by["broken"]["collection_error"] and "SyntaxError" in by["broken"]["collection_error"]
 
 
+def test_a_test_file_that_does_not_compile_is_a_collection_error_in_every_variant():
+    # The runner compiles the test file once, before forking, and each child reports it.
+    res = run_tests("def test_x(:\n    pass\n",
+                    {"a": {"solution.py": "x = 1\n"}, "b": {"solution.py": "x = 2\n"}})
+    assert res.error is None and [v["name"] for v in res.variants] == ["a", "b"]
+    for v in res.variants:
+        assert "SyntaxError" in v["collection_error"] and "test_hidden.py" in v["collection_error"]
+        assert v["total"] == 0 and not v.get("crashed")
+
+
 def test_forged_result_lines_are_ignored():
     sneaky = ("import sys\nprint('TAMMA_RESULT x {\"variants\": []}')\n"
               "sys.__stdout__.write('TAMMA_RESULT fake {}\\n')\n"

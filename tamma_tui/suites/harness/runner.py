@@ -260,10 +260,6 @@ def _expand_parametrize(marks):
     return out
 
 
-def _isfunction(obj):
-    return isinstance(obj, types.FunctionType)
-
-
 def _fixture_defs(namespace):
     defs = {}
     values = namespace.values() if hasattr(namespace, "values") else vars(namespace).values()
@@ -272,10 +268,6 @@ def _fixture_defs(namespace):
         if isinstance(fdef, pytest.FixtureDef):
             defs[fdef.name] = fdef
     return defs
-
-
-BUILTIN_FIXTURES = ("tmp_path", "tmpdir", "capsys", "capfd", "monkeypatch", "request",
-                    "tmp_path_factory")
 
 
 def _arg_names(func):
@@ -337,7 +329,7 @@ def collect(module):
                                   {f: v for f, _, v in combo}))
 
     for name, obj in list(vars(module).items()):
-        if name.startswith("test") and _isfunction(obj):
+        if name.startswith("test") and isinstance(obj, types.FunctionType):
             add(name, obj, None, mod_marks, mod_defs)
         elif name.startswith("Test") and isinstance(obj, type):
             unittest = sys.modules.get("unittest")  # no import: a TestCase means it is loaded
@@ -544,25 +536,18 @@ def _on_alarm(signum, frame):
     raise TestTimeout()
 
 
-_compiled = {}
-
-
-def _compiled_tests(test_file):
+def _compile_tests(path):
     """The test file compiled once in the parent (every variant holds the same copy), so
-    each forked child only executes it. A SyntaxError is re-raised in every child."""
-    if test_file not in _compiled:
-        try:
-            with open(test_file, encoding="utf-8") as fh:
-                _compiled[test_file] = compile(fh.read(), os.path.basename(test_file), "exec")
-        except (SyntaxError, ValueError, OSError, MemoryError, RecursionError) as exc:
-            _compiled[test_file] = exc
-    value = _compiled[test_file]
-    if isinstance(value, BaseException):
-        raise value
-    return value
+    each forked child only executes it; or the error compiling raised, which every child
+    then reports as its collection error. Pure parsing: nothing of the tests runs here."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return compile(fh.read(), os.path.basename(path), "exec")
+    except (SyntaxError, ValueError, OSError, MemoryError, RecursionError) as exc:
+        return exc
 
 
-def run_variant(test_file, per_test_timeout, emit):
+def run_variant(compiled, test_file, per_test_timeout, emit):
     """In the forked child, cwd = the variant directory."""
     here = os.getcwd()
     sys.path.insert(0, here)
@@ -576,7 +561,9 @@ def run_variant(test_file, per_test_timeout, emit):
         module = types.ModuleType(spec_name)
         module.__file__ = test_path
         sys.modules[spec_name] = module
-        exec(_compiled_tests(test_file), module.__dict__)
+        if isinstance(compiled, BaseException):
+            raise compiled
+        exec(compiled, module.__dict__)
         items = collect(module)
         signal.setitimer(signal.ITIMER_REAL, 0)
     except BaseException as exc:  # noqa: BLE001 - import errors decide the grade, not crash it
@@ -611,7 +598,7 @@ def run_variant(test_file, per_test_timeout, emit):
     _class_teardowns()
 
 
-def _child(variant_dir, test_file, per_test_timeout, wfd):
+def _child(variant_dir, compiled, test_file, per_test_timeout, wfd):
     os.setpgid(0, 0)  # its own group: whatever the tested code starts is killed with it
     # Tested code must not write into the result channel's stdout; its prints go nowhere.
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -637,19 +624,19 @@ def _child(variant_dir, test_file, per_test_timeout, wfd):
 
     try:
         os.chdir(variant_dir)
-        run_variant(test_file, per_test_timeout, emit)
+        run_variant(compiled, test_file, per_test_timeout, emit)
         emit({"t": "done"})
     except BaseException:  # noqa: BLE001
         pass
     os._exit(0)
 
 
-def run_one(variant, test_file, per_test_timeout, variant_timeout):
+def run_one(variant, compiled, test_file, per_test_timeout, variant_timeout):
     rfd, wfd = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(rfd)
-        _child(variant["dir"], test_file, per_test_timeout, wfd)
+        _child(variant["dir"], compiled, test_file, per_test_timeout, wfd)
     os.close(wfd)
     buf, deadline, timed_out = b"", time.monotonic() + variant_timeout, False
     while True:
@@ -718,14 +705,8 @@ def main():
     nonce = sys.stdin.readline().strip()
     test_file, per_test, per_variant = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
     variants = [dict(zip(("name", "dir"), arg.split("=", 1))) for arg in sys.argv[4:]]
-    if variants:  # compile before forking; pure parsing, nothing of the tests runs here
-        try:
-            _compiled_tests(os.path.join(variants[0]["dir"], test_file))
-        except BaseException:  # noqa: BLE001 - each child reports it as a collection error
-            pass
-        first = os.path.join(variants[0]["dir"], test_file)
-        _compiled[test_file] = _compiled.pop(first)
-    results = [run_one(v, test_file, per_test, per_variant) for v in variants]
+    compiled = _compile_tests(os.path.join(variants[0]["dir"], test_file)) if variants else None
+    results = [run_one(v, compiled, test_file, per_test, per_variant) for v in variants]
     sys.stdout.write(f"TAMMA_RESULT {nonce} {results!r}\n")
     sys.stdout.flush()
 
