@@ -60,7 +60,7 @@ def _binary_noninferiority(good_x: np.ndarray, good_y: np.ndarray, margin: float
         bound = diff
     else:
         bound = float(optimize.brentq(f, lo_end, diff, xtol=1e-12))
-    return z, p, bound, diff, {"method": "tango_score", "b": b, "c": c}
+    return z, p, bound, {"method": "tango_score", "b": b, "c": c}
 
 
 def noninferiority_test(x: ArrayLike, y: ArrayLike, *, margin: float, higher_is_better: bool,
@@ -85,7 +85,7 @@ def noninferiority_test(x: ArrayLike, y: ArrayLike, *, margin: float, higher_is_
         if n == 0:
             return TestResult(NAN, NAN, NAN, NAN, NAN, None, {**extra, "non_inferior": False})
         gx, gy = (xa, ya) if higher_is_better else (1 - xa, 1 - ya)
-        stat, p, bound_good, _, more = _binary_noninferiority(gx, gy, margin, alpha)
+        stat, p, bound_good, more = _binary_noninferiority(gx, gy, margin, alpha)
         extra.update(more)
         df = None
     else:
