@@ -570,15 +570,15 @@ def run_variant(compiled, test_file, per_test_timeout, emit):
         signal.setitimer(signal.ITIMER_REAL, 0)
         text = "timed out while importing" if isinstance(exc, TestTimeout) else _describe(
             exc, test_path)
-        emit({"t": "collect_error", "message": text})
+        emit("collect_error", text)
         return
     if hasattr(module, "setup_module"):
         try:
             module.setup_module()
         except BaseException as exc:  # noqa: BLE001
-            emit({"t": "collect_error", "message": "setup_module: " + _describe(exc, test_path)})
+            emit("collect_error", "setup_module: " + _describe(exc, test_path))
             return
-    emit({"t": "collected", "count": len(items)})
+    emit("collected", len(items))
     counter = [0]
     for item in items:
         started = time.perf_counter()
@@ -593,8 +593,7 @@ def run_variant(compiled, test_file, per_test_timeout, emit):
             signal.setitimer(signal.ITIMER_REAL, 0)
         if outcome == "failed" and message == "timed out":
             message = f"timed out after {per_test_timeout:g}s"
-        emit({"t": "test", "name": item.name, "outcome": outcome, "message": message,
-              "duration_s": round(time.perf_counter() - started, 4)})
+        emit("test", item.name, outcome, message, round(time.perf_counter() - started, 4))
     _class_teardowns()
 
 
@@ -609,23 +608,15 @@ def _child(variant_dir, compiled, test_file, per_test_timeout, wfd):
     def clean(value):
         return str(value).replace("\t", " ").replace("\n", " ").replace("\r", " ")
 
-    def emit(record):
-        # One tab-separated line per record: kind, then fields without tabs or newlines.
-        kind = record["t"]
-        if kind == "test":
-            fields = (record["name"], record["outcome"], record["message"], record["duration_s"])
-        elif kind == "collect_error":
-            fields = (record["message"],)
-        elif kind == "collected":
-            fields = (record["count"],)
-        else:
-            fields = ()
+    def emit(kind, *fields):
+        # One tab-separated line per record (read back by run_one): kind, then fields
+        # without tabs or newlines.
         os.write(wfd, ("\t".join([kind, *map(clean, fields)]) + "\n").encode("utf-8", "replace"))
 
     try:
         os.chdir(variant_dir)
         run_variant(compiled, test_file, per_test_timeout, emit)
-        emit({"t": "done"})
+        emit("done")
     except BaseException:  # noqa: BLE001
         pass
     os._exit(0)
