@@ -3,7 +3,7 @@
 Textual's DataTable measures every cell of every row after an update, which costs seconds
 at 20,000 trials. This table has fixed column widths and renders only the lines on screen
 (the Line API), so opening a run and moving through it cost the same at 100 rows and at
-100,000. Rows are addressed by key: append and update never rebuild the table.
+100,000. Rows are addressed by key: appending never rebuilds the table.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ class VirtualTable(ScrollView, can_focus=True):
 
     Rows are stored as given; with a ``formatter`` (raw row -> (cells, style class)) they
     are formatted only when drawn, so loading 20,000 rows costs no formatting at all.
+    Without one, a row is its cells and has no style class.
     """
 
     COMPONENT_CLASSES = {
@@ -73,7 +74,6 @@ class VirtualTable(ScrollView, can_focus=True):
         self.follow = follow  # keep the newest row in view while rows are appended
         self._formatter = formatter
         self._rows: list[tuple] = []
-        self._styles: list[str | None] = []
         self._keys: list[Hashable | None] = []
         self._index: dict[Hashable, int] = {}
         self._width = sum(w for _, w in self.columns) + len(self.columns) - 1
@@ -88,14 +88,9 @@ class VirtualTable(ScrollView, can_focus=True):
         """The cells shown for a row."""
         return self._cells(index)[0]
 
-    def raw_row(self, index: int) -> tuple:
-        return self._rows[index]
-
     def _cells(self, index: int) -> tuple[tuple[str, ...], str | None]:
         raw = self._rows[index]
-        if self._formatter is not None:
-            return self._formatter(raw)
-        return raw, self._styles[index] if index < len(self._styles) else None
+        return self._formatter(raw) if self._formatter is not None else (raw, None)
 
     def key_at(self, index: int) -> Hashable | None:
         return self._keys[index] if 0 <= index < len(self._keys) else None
@@ -104,35 +99,22 @@ class VirtualTable(ScrollView, can_focus=True):
         return self._index.get(key)
 
     def clear(self) -> None:
-        self._rows, self._styles, self._keys, self._index = [], [], [], {}
+        self._rows, self._keys, self._index = [], [], {}
         self.cursor_row = 0
         self._resize()
 
-    def set_rows(
-        self,
-        rows: list[tuple[str, ...]],
-        keys: list[Hashable] | None = None,
-        styles: list[str | None] | None = None,
-    ) -> None:
+    def set_rows(self, rows: list[tuple], keys: list[Hashable] | None = None) -> None:
         """Replace everything (one assignment, no per-row work beyond the key index)."""
         self._rows = rows
-        self._styles = styles if styles is not None else []
         self._keys = keys if keys is not None else [None] * len(rows)
         self._index = {k: i for i, k in enumerate(self._keys) if k is not None}
         self.cursor_row = min(self.cursor_row, max(len(rows) - 1, 0))
         self._resize()
 
-    def append_rows(
-        self,
-        rows: Sequence[tuple[str, ...]],
-        keys: Sequence[Hashable] | None = None,
-        styles: Sequence[str | None] | None = None,
-    ) -> None:
+    def append_rows(self, rows: Sequence[tuple], keys: Sequence[Hashable] | None = None) -> None:
         start = len(self._rows)
         at_end = self.cursor_row >= start - 1
         self._rows.extend(rows)
-        if styles is not None or self._styles:
-            self._styles.extend(styles if styles is not None else [None] * len(rows))
         new_keys = list(keys) if keys is not None else [None] * len(rows)
         self._keys.extend(new_keys)
         for offset, key in enumerate(new_keys):
@@ -142,24 +124,9 @@ class VirtualTable(ScrollView, can_focus=True):
         if self.follow and at_end and self._rows:
             self.cursor_row = len(self._rows) - 1
 
-    def update_row(self, key: Hashable, values: tuple[str, ...], style: str | None = None) -> bool:
-        index = self._index.get(key)
-        if index is None:
-            return False
-        self._rows[index] = values
-        if self._styles:
-            self._styles[index] = style
-        self.refresh_line(index)
-        return True
-
     def _resize(self) -> None:
         self.virtual_size = Size(self._width, len(self._rows) + 1)
         self.refresh()
-
-    def refresh_line(self, index: int) -> None:
-        y = index - int(self.scroll_offset.y) + 1
-        if 0 < y < self.size.height:
-            self.refresh_lines(y)
 
     # --- cursor ----------------------------------------------------------------------
 
