@@ -3,7 +3,7 @@
 Pipeline: one vectorised pass turns the trials into per-task sums and counts for every
 (arm, task, metric) (`cube.build_cube`); the summary and every comparison are then
 O(tasks) numpy work on those arrays, and the BCa bootstrap of all comparisons shares one
-set of task resamples (`bootstrap.paired_mean_bca`).
+set of task resamples (`bootstrap.grouped_mean_bca`).
 
 Conventions:
 - Only trials with status "ok" count toward metrics; the others are counted per arm as
@@ -225,12 +225,11 @@ def _comparisons(cube: TaskCube, baseline: str | None, contexts: list[str], metr
     b = cube.arms.index(baseline)
     means = cube.means
     for v, variant in enumerate(cube.arms):
-        for metric in metrics if v != b else ():
-            j = cube.metrics.index(metric)
-            diffs[variant, metric] = means[v, :, j] - means[b, :, j]
-    for v, variant in enumerate(cube.arms):
         if v == b:
             continue
+        for metric in metrics:
+            j = cube.metrics.index(metric)
+            diffs[variant, metric] = means[v, :, j] - means[b, :, j]
         for ctx in contexts:
             in_ctx = cube.context_mask(ctx)
             for metric in metrics:
