@@ -311,3 +311,36 @@ def test_a_background_process_holding_the_pipe_does_not_stall_the_grade():
     v = res.variants[0]
     assert v["passed"] == 1 and not v["timed_out"]
     assert res.duration_s < 5
+
+
+def test_fixtures_defined_in_a_class_are_bound_to_the_instance_and_stay_in_the_class():
+    tests = """
+import pytest
+from solution import add
+
+@pytest.fixture
+def base():
+    return 1
+
+class TestOwnFixtures:
+    factor = 3
+
+    @pytest.fixture
+    def scaled(self, base):
+        return base * self.factor
+
+    @pytest.fixture(name="renamed")
+    def _hidden(self):
+        return self.factor + 1
+
+    def test_scaled(self, scaled, renamed):
+        assert add(scaled, renamed) == 7
+
+def test_outside(scaled):
+    pass
+"""
+    res = run_tests(tests, {"ref": {"solution.py": SOLUTION}})
+    by = {t["name"]: t for t in res.variants[0]["tests"]}
+    assert by["TestOwnFixtures::test_scaled"]["outcome"] == "passed"
+    assert by["test_outside"]["outcome"] == "error"
+    assert "fixture 'scaled' not found" in by["test_outside"]["message"]

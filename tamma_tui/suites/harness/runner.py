@@ -304,9 +304,10 @@ def _fixture_closure(names, defs, params):
 
 
 class Item:
-    def __init__(self, name, func, cls, params, marks, fixture_params):
+    def __init__(self, name, func, cls, params, marks, fixture_params, defs):
         self.name, self.func, self.cls, self.params = name, func, cls, params
         self.marks, self.fixture_params = marks, fixture_params
+        self.defs = defs  # the fixtures it can see: the module's, then its class's
 
 
 def collect(module):
@@ -326,7 +327,7 @@ def collect(module):
                 ids += [_param_id(v, f, i) for f, i, v in combo]
                 full = f"{name}[{'-'.join(ids)}]" if ids else name
                 items.append(Item(full, func, cls, params, marks + extra,
-                                  {f: v for f, _, v in combo}))
+                                  {f: v for f, _, v in combo}, defs))
 
     for name, obj in list(vars(module).items()):
         if name.startswith("test") and isinstance(obj, types.FunctionType):
@@ -335,7 +336,7 @@ def collect(module):
             unittest = sys.modules.get("unittest")  # no import: a TestCase means it is loaded
             if unittest is not None and issubclass(obj, unittest.TestCase):
                 for meth in unittest.TestLoader().getTestCaseNames(obj):
-                    items.append(Item(f"{name}::{meth}", None, obj, {}, [], {}))
+                    items.append(Item(f"{name}::{meth}", None, obj, {}, [], {}, {}))
                 continue
             if "__init__" in vars(obj):
                 continue  # pytest skips such classes too
@@ -412,7 +413,7 @@ def _class_teardowns():
                 pass
 
 
-def run_item(item, module, test_path, tmp_root, counter):
+def run_item(item, test_path, tmp_root, counter):
     if item.func is None:
         return _run_unittest(item)
     reason = _skip_reason(item.marks)
@@ -420,9 +421,8 @@ def run_item(item, module, test_path, tmp_root, counter):
         return "skipped", _short(reason)
     instance = item.cls() if item.cls is not None else None
     func = getattr(instance, item.func.__name__) if instance is not None else item.func
-    defs = _fixture_defs(module)
-    if item.cls is not None:
-        defs.update(_fixture_defs(vars(item.cls)))
+    defs = item.defs
+    own = _fixture_defs(vars(item.cls)) if instance is not None else {}  # bound to instance
     teardowns, cache, closers = [], {}, []
 
     def resolve(name, stack=()):
@@ -435,7 +435,7 @@ def run_item(item, module, test_path, tmp_root, counter):
         if name in defs:
             fdef = defs[name]
             fn = fdef.func
-            if instance is not None and name in _fixture_defs(vars(item.cls)):
+            if name in own:
                 fn = getattr(instance, fn.__name__)
             kwargs = {}
             for arg in _arg_names(fn):
@@ -484,11 +484,11 @@ def run_item(item, module, test_path, tmp_root, counter):
             _class_setup(item.cls)
             if hasattr(instance, "setup_method"):
                 _call_hook(instance.setup_method, func)
-        names = [d.name for d in defs.values() if d.autouse] + _arg_names(func)
+        wanted = _arg_names(func)
         kwargs = {}
-        for name in names:
+        for name in [d.name for d in defs.values() if d.autouse] + wanted:
             value = resolve(name)
-            if name in _arg_names(func):
+            if name in wanted:
                 kwargs[name] = value
     except TestTimeout:
         outcome, message = "failed", "timed out"
@@ -584,7 +584,7 @@ def run_variant(compiled, test_file, per_test_timeout, emit):
         started = time.perf_counter()
         signal.setitimer(signal.ITIMER_REAL, per_test_timeout)
         try:
-            outcome, message = run_item(item, module, test_path, tmp_root, counter)
+            outcome, message = run_item(item, test_path, tmp_root, counter)
         except TestTimeout:
             outcome, message = "failed", "timed out"
         except BaseException as exc:  # noqa: BLE001 - e.g. a malformed mark; one test, not all
