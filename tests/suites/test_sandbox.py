@@ -34,6 +34,14 @@ def _procs_with_cmdline(fragment: str) -> list[int]:
     return found
 
 
+def _procs_left_after(fragment: str, grace_s: float) -> list[int]:
+    """The processes still matching `fragment` once they had `grace_s` to disappear."""
+    deadline = time.monotonic() + grace_s
+    while _procs_with_cmdline(fragment) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return _procs_with_cmdline(fragment)
+
+
 def test_isolation_level_is_named_and_note_matches():
     assert LEVEL == "full" or LEVEL.startswith("no-")
     assert (sandbox.isolation_note() is None) == (LEVEL == "full")
@@ -87,10 +95,7 @@ def test_fork_bomb_is_contained_and_leaves_no_process_behind():
     assert "fork refused after" in res.stdout
     refused_after = int(res.stdout.split("after")[1].split()[0])
     assert refused_after < 32  # the limit held: at most 32 processes for the run's uid
-    deadline = time.monotonic() + 2.0
-    while _procs_with_cmdline(tag) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _procs_with_cmdline(tag) == []
+    assert _procs_left_after(tag, 2.0) == []
 
 
 def test_background_process_does_not_outlive_a_normal_exit():
@@ -99,10 +104,7 @@ def test_background_process_does_not_outlive_a_normal_exit():
             "print('parent done')\n")
     res = sandbox.run_python(tag, {tag: code}, limits=Limits(timeout_s=5.0))
     assert res.ok and "parent done" in res.stdout
-    deadline = time.monotonic() + 2.0
-    while _procs_with_cmdline(tag) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _procs_with_cmdline(tag) == []
+    assert _procs_left_after(tag, 2.0) == []
 
 
 @pytest.mark.skipif("no-filesystem-isolation" in LEVEL, reason="no read-only mount namespace")
