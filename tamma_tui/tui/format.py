@@ -8,6 +8,9 @@ SPARK = "▁▂▃▄▅▆▇█"
 
 PERCENT_METRICS = {"pass_rate", "context_utilization"}
 
+#: Context names short enough for a narrow column.
+CONTEXT_SHORT = {"development": "dev", "code_review": "review", "testing": "testing"}
+
 
 def fmt_metric(metric: str, value: float | None, signed: bool = False) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):

@@ -12,13 +12,10 @@ from textual.widgets import DataTable, Footer, Static
 
 from tamma_tui.services import browse
 
-from ..format import METRIC_SHORT, direction_style, fmt_metric
+from ..format import CONTEXT_SHORT, METRIC_SHORT, direction_style, fmt_metric
 from ..widgets.navbar import NavBar
 from .base import TammaScreen
 from .report_view import ReportScreen
-
-
-CONTEXT_SHORT = {"development": "dev", "code_review": "review", "testing": "testing"}
 
 
 class CompareScreen(ReportScreen):

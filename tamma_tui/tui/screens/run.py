@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Footer, ProgressBar, Static
 from tamma_tui.engine.events import RunFinished, RunProgress, RunStarted, TrialFinished
 from tamma_tui.services import browse
 
-from ..format import wilson
+from ..format import CONTEXT_SHORT, wilson
 from ..messages import LaunchExperiment
 from ..widgets.navbar import NavBar
 from ..widgets.vtable import VirtualTable
@@ -32,7 +32,6 @@ TRIAL_COLUMNS = (
     ("Arm", 8), ("Task", 14), ("Context", 7), ("Rep", 3), ("Status", 7), ("Pass", 4),
     ("Score", 5), ("Latency", 7), ("Cost", 7), ("Error", 9),
 )
-CONTEXT_SHORT = {"development": "dev", "code_review": "review", "testing": "testing"}
 
 
 def trial_cells(raw: tuple) -> tuple[tuple[str, ...], str | None]:

@@ -12,12 +12,10 @@ from textual.widgets import DataTable, Footer, Static
 
 from tamma_tui.services import browse
 
-from ..format import METRIC_SHORT, direction_style, fmt_metric, fmt_p
+from ..format import METRIC_SHORT, PERCENT_METRICS, direction_style, fmt_metric, fmt_p
 from ..widgets.navbar import NavBar
 from ..widgets.plots import PlotView, forest_plot
 from .report_view import ReportScreen
-
-CONTEXT_SHORT = {"all": "all", "development": "dev", "code_review": "review", "testing": "test"}
 
 
 def verdict(row: dict[str, Any]) -> str:
@@ -113,7 +111,7 @@ class SignificanceScreen(ReportScreen):
     def _forest(self, metric: str | None) -> None:
         rows = [r for r in self._rows if r["metric"] == metric]
         scale, unit = 1.0, ""
-        if metric in ("pass_rate", "context_utilization"):
+        if metric in PERCENT_METRICS:
             scale, unit = 100.0, " (points)"
         elif metric == "cost_usd" and all(abs(r.get("ci_high") or 0) < 0.001 and abs(r.get("ci_low") or 0) < 0.001
                                           for r in rows):
