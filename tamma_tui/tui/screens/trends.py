@@ -11,7 +11,7 @@ from tamma_tui.services import browse
 
 from ..format import fmt_metric, sparkline
 from ..widgets.navbar import NavBar
-from ..widgets.plots import PlotView, line_chart
+from ..widgets.plots import SERIES_MARKERS, PlotView, line_chart
 from .base import AgentListScreen
 
 
@@ -83,7 +83,7 @@ class TrendsScreen(AgentListScreen):
         series: dict[str, list[float | None]] = {}
         for p in points:
             series.setdefault(p.arm, [None] * len(position))[position[p.run_id]] = p.metrics.get(metric)
-        arms = ", ".join(f"{m} {a}" for m, a in zip("●◆▲■✚", sorted(series)))
+        arms = ", ".join(f"{m} {a}" for m, a in zip(SERIES_MARKERS, sorted(series)))
         self.query_one("#trend-chart", PlotView).plot(
             lambda w, h: f"{metric} by run ({arms})\n" + line_chart(labels, series, w, h - 1)
         )

@@ -12,6 +12,8 @@ from typing import Sequence
 from textual.widgets import Static
 
 _LOCK = threading.Lock()
+#: The line chart marks its series (sorted by name) with these in turn; legends reuse them.
+SERIES_MARKERS = "●◆▲■✚"
 
 
 def _finite(values: Sequence[float | None]) -> list[float]:
@@ -51,7 +53,6 @@ def line_chart(
     """One line per series over the same x positions (runs, oldest first)."""
     import plotext
 
-    markers = "●◆▲■✚"
     if not labels or not any(_finite(v) for v in series.values()):
         return "(no values to plot)"
     with _LOCK:
@@ -66,7 +67,7 @@ def line_chart(
             line = fig.signal([p[0] for p in pts], [p[1] for p in pts], marker="braille")
             line.lines(True)
             fig.draw(line)
-            fig.draw(fig.signal([p[0] for p in pts], [p[1] for p in pts], marker=markers[i % len(markers)]))
+            fig.draw(fig.signal([p[0] for p in pts], [p[1] for p in pts], marker=SERIES_MARKERS[i % len(SERIES_MARKERS)]))
         step = max(1, len(xs) // 6)
         fig.ruler("x").ticks(xs[::step], list(labels)[::step])
         if len(xs) == 1:
