@@ -53,17 +53,6 @@ class AppServices:
         return self.db_engine.url.render_as_string(hide_password=False)
 
 
-MODE_TITLES = {
-    "home": "Home",
-    "configs": "Configurations",
-    "designer": "Experiment designer",
-    "run": "Run",
-    "compare": "Compare",
-    "significance": "Significance",
-    "trends": "Trends",
-}
-
-
 class TammaApp(App):
     CSS_PATH = "styles/app.tcss"
     TITLE = "Tamma Bench"
@@ -118,6 +107,7 @@ class TammaApp(App):
         self.set_reactive(TammaApp.run_id, run_id)
         self._reports: dict[int, tuple[tuple, dict[str, Any]]] = {}  # run id -> (stamp, report)
         self._prefetch: tuple[int, Any] | None = None  # (run id, Future of the run screen's data)
+        self._executor = None  # one prefetch thread, started on first use
         self.experiment_to_load: int | None = None  # picked up by the designer
         self.pending_launch: LaunchExperiment | None = None  # picked up by the run screen
 
@@ -151,7 +141,7 @@ class TammaApp(App):
 
         from .screens.run import load_run_view
 
-        if getattr(self, "_executor", None) is None:
+        if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tamma-prefetch")
         self._prefetch = (run_id, self._executor.submit(load_run_view, self.services.db_engine, run_id))
 
