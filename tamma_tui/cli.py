@@ -19,7 +19,7 @@ from typing import Sequence
 from tamma_tui import __version__
 
 # Order is the order shown in --help.
-COMMAND_MODULES: tuple[str, ...] = ("demo", "run", "runs", "configs", "report", "simserver", "suites", "tui")  # each group module appends itself here when it lands
+COMMAND_MODULES: tuple[str, ...] = ("demo", "run", "runs", "configs", "report", "simserver", "suites", "tui")
 
 EXIT_OK = 0
 EXIT_ERRORS = 1

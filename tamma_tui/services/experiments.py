@@ -277,8 +277,8 @@ def run_experiment(
         load_answers=(lambda: _stored_answers(engine, run_id)) if resume is not None else None,
     )
     try:
-        # uvloop when installed, start-up objects frozen out of the GC (engine/loop.py): the
-        # engine is CPU-bound at high concurrency.
+        # uvloop when installed and the garbage collector tuned for the run (engine/loop.py):
+        # the engine is CPU-bound at high concurrency.
         result: EngineResult = run_on_event_loop(run_plan(prepared.plan, settings, deps, done_keys))
     except BaseException:
         # Interrupted hard (a second Ctrl-C) or an engine bug: finished trials were
