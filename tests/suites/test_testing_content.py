@@ -5,42 +5,21 @@ from __future__ import annotations
 import ast
 import difflib
 import json
-import os
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-from tamma_tui.suites.graders import grade
 from tamma_tui.suites.graders.extract import extract_python
-from tamma_tui.suites.loaders import load_folder_suite
+from tamma_tui.suites.registry import load_suite
 
-TESTING_DIR = (Path(__file__).resolve().parents[2] / "tamma_tui" / "suites" / "builtin"
-               / "tamma-core" / "testing")
-
-
-def _testing_tasks():
-    try:  # prefer the registry once tamma-core is a registered built-in suite
-        from tamma_tui.suites.registry import builtin_ids, load_suite
-
-        if "tamma-core" in builtin_ids():
-            return load_suite("tamma-core").by_context("testing")
-    except ImportError:
-        pass
-    return list(load_folder_suite(TESTING_DIR).tasks)
-
-
-TASKS = _testing_tasks()
+TASKS = load_suite("tamma-core").by_context("testing")
 IDS = [t.id for t in TASKS]
 
 
 @pytest.fixture(scope="module")
-def grades():
-    """Every answer of every task graded once, in parallel like the engine does."""
-    jobs = [(t, a) for t in TASKS for a in t.answers]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        results = list(pool.map(lambda job: grade(job[0], job[1].text), jobs))
-    return {(t.id, a.label): g for (t, a), g in zip(jobs, results)}
+def grades(core_testing_report):
+    """Every answer of every task graded once (shared with test_builtin_suites), in
+    parallel like the engine does: (task id, label) -> passed, score, details."""
+    return {(c.task_id, c.label): c for c in core_testing_report.checks}
 
 
 def test_counts_and_difficulty_spread():
