@@ -112,14 +112,18 @@ def _bootstrap() -> str:
 _probe_lock = threading.Lock()
 _probe_result: dict | None = None
 
-_NOTES = {
-    "no-network-isolation": "no network namespace here: sandboxed code can reach the network",
-    "no-filesystem-isolation": "no read-only mount namespace here: sandboxed code can write "
-    "outside its workspace where file permissions allow",
-    "no-pid-isolation": "no pid namespace here: stray processes are killed by process group only",
-    "no-process-limit": "running as root without a spare uid: the process-count limit is not "
-    "enforced",
-}
+# A probed feature, the name of its absence in the isolation level, and the CLI's note.
+_GAPS = (
+    ("net", "no-network-isolation",
+     "no network namespace here: sandboxed code can reach the network"),
+    ("fs", "no-filesystem-isolation",
+     "no read-only mount namespace here: sandboxed code can write outside its workspace "
+     "where file permissions allow"),
+    ("pid", "no-pid-isolation",
+     "no pid namespace here: stray processes are killed by process group only"),
+    ("nproc", "no-process-limit",
+     "running as root without a spare uid: the process-count limit is not enforced"),
+)
 
 
 def _features() -> dict:
@@ -159,25 +163,17 @@ def _features() -> dict:
         return found
 
 
-def _missing() -> list[str]:
-    f = _features()
-    names = []
-    if not f["net"]:
-        names.append("no-network-isolation")
-    if not f["fs"]:
-        names.append("no-filesystem-isolation")
-    if not f["pid"]:
-        names.append("no-pid-isolation")
-    if not f["nproc"]:
-        names.append("no-process-limit")
-    return names
+def _missing() -> list[tuple[str, str]]:
+    """(name, note) of each isolation feature the probe found missing."""
+    found = _features()
+    return [(name, note) for feature, name, note in _GAPS if not found[feature]]
 
 
 def isolation_level() -> str:
     """"full" (network, mount and pid namespaces plus rlimits), or the missing parts joined
     with "+", e.g. "no-network-isolation"."""
     missing = _missing()
-    return "full" if not missing else "+".join(missing)
+    return "full" if not missing else "+".join(name for name, _ in missing)
 
 
 def isolation_note() -> str | None:
@@ -185,7 +181,7 @@ def isolation_note() -> str | None:
     missing = _missing()
     if not missing:
         return None
-    return "sandbox weaker than full: " + "; ".join(_NOTES[m] for m in missing)
+    return "sandbox weaker than full: " + "; ".join(note for _, note in missing)
 
 
 # ---------------------------------------------------------------- running
