@@ -242,7 +242,7 @@ class MarkDecorator:
         # @pytest.mark.foo used bare on a function or class: apply it.
         if len(args) == 1 and not kwargs and (callable(args[0]) or isinstance(args[0], type)):
             return _store_mark(args[0], self.mark)
-        return MarkDecorator(self.mark.name, self.mark.args + args, {**self.mark.kwargs, **kwargs})
+        return self.with_args(*args, **kwargs)
 
     def with_args(self, *args, **kwargs):
         return MarkDecorator(self.mark.name, self.mark.args + args, {**self.mark.kwargs, **kwargs})
