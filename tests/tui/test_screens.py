@@ -328,3 +328,26 @@ async def test_a_slow_report_of_an_earlier_run_never_replaces_the_current_one(ap
         await settle(pilot)
         assert screen.detail.summary.id == 2
         assert static_text(screen.query_one("#sig-head")).startswith("Run 2 ")
+
+
+async def test_moving_through_the_agents_list_loads_each_agent(app_factory):
+    app = app_factory(start_mode="configs")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        versions = screen.query_one("#versions", DataTable)
+        assert table_column(versions, "version") == ["1", "2"]  # tamma-dev
+        screen.query_one("#agents", DataTable).focus()
+        await pilot.press("down")
+        await settle(pilot)
+        assert app.agent_id == "tamma-terse"
+        assert table_column(versions, "version") == ["1"]
+        assert "agentId: tamma-terse" in static_text(screen.query_one("#config-text"))
+        await pilot.press("7")  # Trends follows the agent chosen on Configs
+        await settle(pilot)
+        assert static_text(app.screen.query_one("#trend-head")).startswith("tamma-terse:")
+        app.screen.query_one("#trend-agents", DataTable).focus()
+        await pilot.press("up")
+        await settle(pilot)
+        assert app.agent_id == "tamma-dev"
+        assert static_text(app.screen.query_one("#trend-head")).startswith("tamma-dev:")

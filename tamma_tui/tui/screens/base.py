@@ -105,10 +105,8 @@ class AgentListScreen(TammaScreen):
         self.app.agent_id = agent_id
         self.load_agent(agent_id)
 
-    def agent_highlighted(self, event: DataTable.RowHighlighted) -> bool:
-        """Handle a highlight in the agents table; False for other tables."""
-        if event.data_table.id != self.AGENTS_TABLE:
-            return False
-        if event.row_key.value != self._shown_agent:
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        # Textual calls this after the subclass's own handler (handlers run along the MRO),
+        # so subclasses handle only their other tables.
+        if event.data_table.id == self.AGENTS_TABLE and event.row_key.value != self._shown_agent:
             self._select_agent(event.row_key.value)
-        return True

@@ -36,7 +36,7 @@ class ConfigsScreen(AgentListScreen):
         with Horizontal():
             with Vertical(id="configs-left"):
                 yield Static("Agents", classes="section")
-                agents = DataTable(id="agents", cursor_type="row")
+                agents = DataTable(id=self.AGENTS_TABLE, cursor_type="row")
                 agents.add_column("Agent", key="agent", width=14)
                 agents.add_column("Vers", key="n", width=4)
                 agents.add_column("Model", key="model", width=16)
@@ -90,8 +90,6 @@ class ConfigsScreen(AgentListScreen):
         self._text(head + version.canonical_yaml)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if self.agent_highlighted(event):
-            return
         if event.data_table.id == "versions":
             current = self._current()
             if current is not None:

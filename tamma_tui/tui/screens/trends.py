@@ -28,7 +28,7 @@ class TrendsScreen(AgentListScreen):
     def compose(self) -> ComposeResult:
         yield NavBar("trends")
         with Horizontal():
-            agents = DataTable(id="trend-agents", cursor_type="row")
+            agents = DataTable(id=self.AGENTS_TABLE, cursor_type="row")
             agents.add_column("Configuration", key="agent", width=18)
             yield agents
             with Vertical():
@@ -69,8 +69,6 @@ class TrendsScreen(AgentListScreen):
         self._chart()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if self.agent_highlighted(event):
-            return
         if event.data_table.id == "trend-metrics" and event.row_key.value != self._metric:
             self._metric = event.row_key.value
             self._chart()
