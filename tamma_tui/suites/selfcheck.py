@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
+from .graders import grade
 from .model import Answer, Suite, Task
 
 
@@ -56,10 +57,8 @@ def _details_summary(details: Mapping[str, Any]) -> str:
     return ", ".join(parts)[:160]
 
 
-def check_answer(task: Task, answer: Answer, grade_fn: Callable | None = None) -> AnswerCheck:
-    if grade_fn is None:
-        from .graders import grade as grade_fn
-    result = grade_fn(task, answer.text)
+def check_answer(task: Task, answer: Answer) -> AnswerCheck:
+    result = grade(task, answer.text)
     problem = ""
     if answer.correct and not result.passed:
         problem = "reference answer fails its grader"
@@ -76,30 +75,17 @@ def _missing_reference(task: Task) -> AnswerCheck:
                        "no reference answer (answers/reference.md)")
 
 
-def validate_suite(
-    suite: Suite,
-    *,
-    jobs: int = 1,
-    contexts: Iterable[str] | None = None,
-    grade_fn: Callable | None = None,
-    on_check: Callable[[AnswerCheck], None] | None = None,
-) -> SelfCheckReport:
+def validate_suite(suite: Suite, *, jobs: int = 1,
+                   contexts: Iterable[str] | None = None) -> SelfCheckReport:
     """Grade every answer of every task (in a thread pool of ``jobs`` workers; grading
     runs in sandboxed subprocesses, so threads give real parallelism)."""
     wanted = set(contexts) if contexts else None
     tasks = [t for t in suite.tasks if wanted is None or t.context in wanted]
     checks: list[AnswerCheck] = [_missing_reference(t) for t in tasks if t.reference is None]
     pairs = [(t, a) for t in tasks for a in t.answers]
-
-    def run(pair: tuple[Task, Answer]) -> AnswerCheck:
-        result = check_answer(pair[0], pair[1], grade_fn)
-        if on_check is not None:
-            on_check(result)
-        return result
-
     if jobs <= 1:
-        checks.extend(run(p) for p in pairs)
+        checks.extend(check_answer(t, a) for t, a in pairs)
     else:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            checks.extend(pool.map(run, pairs))
+            checks.extend(pool.map(lambda pair: check_answer(*pair), pairs))
     return SelfCheckReport(suite_id=suite.id, checks=checks, tasks=len(tasks))
