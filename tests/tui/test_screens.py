@@ -351,3 +351,30 @@ async def test_moving_through_the_agents_list_loads_each_agent(app_factory):
         await settle(pilot)
         assert app.agent_id == "tamma-dev"
         assert static_text(app.screen.query_one("#trend-head")).startswith("tamma-dev:")
+
+
+async def test_each_screen_loads_its_lists_once_when_first_shown(app_factory, monkeypatch):
+    from tamma_tui.services import browse
+
+    calls: list[str] = []
+
+    def counted(name):
+        real = getattr(browse, name)
+
+        def call(*args, **kwargs):
+            calls.append(name)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(browse, name, call)
+
+    counted("recent_runs")
+    counted("list_configs")
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert calls == ["recent_runs", "list_configs"]  # Home: mounted and resumed, one load
+        assert app.agent_id == "tamma-dev"
+        calls.clear()
+        await pilot.press("2")  # Configs, first shown with an agent already chosen
+        await settle(pilot)
+        assert calls == ["list_configs"]

@@ -77,11 +77,10 @@ class AgentListScreen(TammaScreen):
     def load_agent(self, agent_id: str) -> None:
         raise NotImplementedError
 
-    def on_mount(self) -> None:
-        self.action_refresh()
-
     def on_screen_resume(self) -> None:
-        if self.app.agent_id and self.app.agent_id != self._shown_agent:
+        # Textual resumes a screen each time it is shown, the first time included.
+        wanted = self.app.agent_id
+        if self._shown_agent is None or (wanted and wanted != self._shown_agent):
             self.action_refresh()
 
     def action_refresh(self) -> None:

@@ -54,10 +54,9 @@ class HomeScreen(TammaScreen):
         self._running = False
 
     def on_mount(self) -> None:
-        self.action_refresh()
         self.set_interval(POLL_S, self._poll)
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self) -> None:  # also the first time it is shown: one load, not two
         self.action_refresh()
 
     def _poll(self) -> None:
