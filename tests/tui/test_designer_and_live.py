@@ -168,3 +168,24 @@ async def test_cancel_with_confirmation_then_resume(app_factory, tmp_path):
         head = static_text(screen.query_one("#run-head"))
         assert "cancel-me · completed · 288/288 trials" in head, head
         assert screen.query_one("#trials").row_count == 288  # kept ones, then the new ones
+
+
+def test_a_saved_form_reads_back_with_the_same_paths(tmp_path):
+    from tamma_tui.tui.screens.designer import DEFAULTS, form_to_spec, spec_to_form
+
+    work = tmp_path / "work"
+    values = {**DEFAULTS, "baseline": "agents/baseline.yaml", "suite": "suites/mine.jsonl",
+              "variants": "- name: large\n  config: agents/large.yaml\n", "primary": "pass_rate",
+              "mode": "sequential", "save_path": "experiments/deep/e.yaml"}
+    saved = work / values["save_path"]
+    data = form_to_spec(values, work, saved.parent)
+    # Paths in the file are relative to the file; built-in suite ids are left alone.
+    assert data["baseline"] == "../../agents/baseline.yaml"
+    assert data["suite"] == "../../suites/mine.jsonl"
+    assert data["variants"][0]["config"] == "../../agents/large.yaml"
+    assert form_to_spec({**values, "suite": "tamma-core"}, work, saved.parent)["suite"] == "tamma-core"
+    back = spec_to_form(yaml.safe_dump(data), str(saved), work)
+    assert back["baseline"] == "agents/baseline.yaml"
+    assert back["suite"] == "suites/mine.jsonl"
+    assert yaml.safe_load(back["variants"]) == [{"name": "large", "config": "agents/large.yaml"}]
+    assert (back["mode"], back["save_path"]) == ("sequential", "experiments/deep/e.yaml")

@@ -18,6 +18,7 @@ from textual.widgets import Footer, Input, Select, Static, TextArea
 
 from tamma_tui.config import METRICS, BadInput, ExperimentSpec
 from tamma_tui.config.loader import load_agent_config, read_mapping, validate_model
+from tamma_tui.services import browse
 
 from ..messages import LaunchExperiment
 from ..widgets.navbar import NavBar
@@ -66,9 +67,14 @@ def _number(raw: str, kind, field: str):
 
 
 def _rel(path: str, workdir: Path, start: Path) -> str:
-    """A form path (relative to the working directory) as seen from ``start``."""
+    """A path relative to ``workdir`` as seen from ``start``."""
     absolute = (workdir / path).resolve()
     return os.path.relpath(absolute, start)
+
+
+def _suite_is_path(suite: str) -> bool:
+    """A suite given as a folder or .jsonl file (its path is rewritten), not a built-in id."""
+    return "/" in suite or suite.endswith(".jsonl")
 
 
 def form_to_spec(values: dict[str, str], workdir: Path, save_dir: Path | None = None) -> dict[str, Any]:
@@ -86,7 +92,7 @@ def form_to_spec(values: dict[str, str], workdir: Path, save_dir: Path | None = 
     if not isinstance(variants, list):
         raise BadInput("expected a YAML list of {name, config | overrides}", file=FORM_SOURCE,
                        field="variants")
-    for i, v in enumerate(variants):
+    for v in variants:
         if isinstance(v, dict) and isinstance(v.get("config"), str):
             v["config"] = _rel(v["config"], workdir, start)
     guardrails = []
@@ -117,7 +123,7 @@ def form_to_spec(values: dict[str, str], workdir: Path, save_dir: Path | None = 
         spec["sequential"] = {"enabled": True}
     spec = {k: v for k, v in spec.items() if v is not None}
     suite = spec.get("suite", "")
-    if suite and ("/" in suite or suite.endswith(".jsonl")):  # a path, not a built-in id
+    if suite and _suite_is_path(suite):
         spec["suite"] = _rel(suite, workdir, start)
     return spec
 
@@ -143,9 +149,10 @@ def spec_to_form(spec_yaml: str, source_path: str | None, workdir: Path) -> dict
     """A stored experiment back into form values (paths made relative to ``workdir``)."""
     data = yaml.safe_load(spec_yaml) or {}
     base_dir = Path(source_path).parent if source_path else workdir
+    start = workdir.resolve()
 
     def rel(p: str) -> str:
-        return os.path.relpath((base_dir / p).resolve(), workdir.resolve())
+        return _rel(p, base_dir, start)
 
     variants = []
     for v in data.get("variants") or []:
@@ -160,7 +167,7 @@ def spec_to_form(spec_yaml: str, source_path: str | None, workdir: Path) -> dict
         "name": str(data.get("name", "")),
         "baseline": rel(str(data.get("baseline", ""))),
         "variants": yaml.safe_dump(variants, sort_keys=False) if variants else "",
-        "suite": rel(suite) if "/" in suite or suite.endswith(".jsonl") else suite,
+        "suite": rel(suite) if _suite_is_path(suite) else suite,
         "contexts": ", ".join(data.get("contexts") or []),
         "max_tasks": str(data.get("max_tasks") or ""),
         "trials": str(data.get("trials", 1)),
@@ -267,8 +274,6 @@ class DesignerScreen(TammaScreen):
         if experiment_id is None or not self.is_mounted:
             return
         self.app.experiment_to_load = None
-        from tamma_tui.services import browse
-
         workdir = self.services.workdir
         self.background(
             lambda: spec_to_form(*browse.experiment_spec_yaml(self.engine, experiment_id), workdir),
