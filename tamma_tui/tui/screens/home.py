@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
+from textual.widgets.data_table import CellDoesNotExist
 
 from tamma_tui.services import browse
 
@@ -121,7 +122,7 @@ class HomeScreen(TammaScreen):
         for run_id, (_, text) in decisions.items():
             try:
                 table.update_cell(str(run_id), "decision", text)
-            except Exception:  # the row went away in a refresh: nothing to update
+            except CellDoesNotExist:  # the row went away in a refresh: nothing to update
                 pass
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -351,7 +351,8 @@ class RunScreen(TammaScreen):
         from .compare import AnswersScreen
 
         arm, task, _ = event.key
-        arms = [a for a in (self._detail.summary.arms if self._detail else (arm,))]
-        baseline = self._detail.baseline if self._detail else arm
+        detail = self._detail
+        baseline = detail.baseline if detail else arm
+        arms = detail.summary.arms if detail else (arm,)
         other = arm if arm != baseline else next((a for a in arms if a != baseline), arm)
         self.app.push_screen(AnswersScreen(self._shown_run, task, (baseline, other)))
