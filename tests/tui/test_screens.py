@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable
 
-from tests.tui.tui_helpers import settle, static_text, table_column
+from tests.tui.tui_helpers import run_palette_command, settle, static_text, table_column
 
 SIZE = (80, 24)
 
@@ -161,11 +161,7 @@ async def test_command_palette_jumps_to_a_run(app_factory):
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"Significance of run 1")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await run_palette_command(pilot, "Significance of run 1")
         await settle(pilot)
         assert app.current_mode == "significance"
         assert app.run_id == 1
@@ -176,11 +172,7 @@ async def test_command_palette_switches_theme(app_factory):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.theme == "tamma-dark"
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"Theme: light")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await run_palette_command(pilot, "Theme: light")
         await pilot.pause()
         assert app.theme == "tamma-light"
 
@@ -214,11 +206,7 @@ async def test_command_palette_loads_an_experiment_into_the_designer(app_factory
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"Experiment terse")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await run_palette_command(pilot, "Experiment terse")
         await settle(pilot)
         assert app.current_mode == "designer"
         assert app.screen.query_one("#f-name").value == "terse-vs-baseline"

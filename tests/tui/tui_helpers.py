@@ -18,3 +18,12 @@ def table_column(table, column_key: str) -> list[str]:
 def static_text(widget) -> str:
     """The plain text a Static shows."""
     return str(widget.render())
+
+
+async def run_palette_command(pilot, text: str) -> None:
+    """Open the command palette (ctrl+p), type ``text`` and run the best hit."""
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*text)
+    await pilot.pause(0.5)  # the palette searches in the background
+    await pilot.press("enter")
