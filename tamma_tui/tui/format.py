@@ -1,8 +1,11 @@
-"""Number formatting and theme-aware colours shared by screens and widgets."""
+"""Number formatting, display order and theme-aware colours shared by screens and widgets."""
 
 from __future__ import annotations
 
 import math
+from typing import Iterable, Sequence, TypeVar
+
+T = TypeVar("T")
 
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -27,6 +30,18 @@ def fmt_metric(metric: str, value: float | None, signed: bool = False) -> str:
     if metric in ("latency_s", "ttft_s"):
         return f"{value:{sign}.2f}s"
     return f"{value:{sign}.3f}"
+
+
+def contexts_all_first(contexts: Iterable[str]) -> list[str]:
+    """Distinct context names, ``all`` (the pooled rows) first, then by name."""
+    return sorted(set(contexts), key=lambda c: (c != "all", c))
+
+
+def next_in(items: Sequence[T], current: T) -> T:
+    """The item after ``current``, wrapping round; the first when ``current`` is not there."""
+    if current not in items:
+        return items[0]
+    return items[(items.index(current) + 1) % len(items)]
 
 
 def fmt_p(p: float | None) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from tamma_tui.config.errors import BadInput
 from tamma_tui.tui.app import all_binding_ids
-from tamma_tui.tui.format import fmt_metric, sparkline, wilson
+from tamma_tui.tui.format import contexts_all_first, fmt_metric, next_in, sparkline, wilson
 from tamma_tui.tui.keymap import find_keymap, load_keymap
 from tamma_tui.tui.themes import load_theme_file, load_themes, resolve_theme_name
 
@@ -103,6 +103,13 @@ def test_formatting_helpers():
     low, high = wilson(0, 10)
     assert low == 0.0 and 0.25 < high < 0.35  # the Wilson upper bound for 0/10 is 0.278
     assert wilson(10, 10)[1] == 1.0
+
+
+def test_order_and_cycling_helpers():
+    assert contexts_all_first(["testing", "all", "development", "testing"]) == ["all", "development", "testing"]
+    assert next_in(["all", "development", "testing"], "development") == "testing"
+    assert next_in(["all", "development", "testing"], "testing") == "all"  # wraps round
+    assert next_in([0, 1, 2], 7) == 0  # gone (e.g. after a reload): back to the first
 
 
 def test_tui_command_accepts_db_before_or_after_the_command():

@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from tamma_tui.services import browse
 
-from ..format import CONTEXT_SHORT, METRIC_SHORT, direction_style, fmt_metric
+from ..format import CONTEXT_SHORT, METRIC_SHORT, contexts_all_first, direction_style, fmt_metric, next_in
 from ..widgets.navbar import NavBar
 from .base import TammaScreen
 from .report_view import ReportScreen
@@ -66,7 +66,7 @@ class CompareScreen(ReportScreen):
         variant's difference (coloured by direction when significant, marked *)."""
         table = self.query_one("#matrix", DataTable)
         table.clear(columns=True)
-        contexts = sorted({r["context"] for r in report["summary"]}, key=lambda c: (c != "all", c))
+        contexts = contexts_all_first(r["context"] for r in report["summary"])
         table.add_column("Metric", key="metric", width=10)
         table.add_column("Arm", key="arm", width=9)
         for ctx in contexts:
@@ -126,15 +126,14 @@ class CompareScreen(ReportScreen):
             return
         variants = [a["name"] for a in self.report["arms"] if not a.get("baseline")]
         if variants:
-            self._variant = variants[(variants.index(self._variant) + 1) % len(variants)]
+            self._variant = next_in(variants, self._variant)
             self._load_discordant()
 
     def action_next_context(self) -> None:
         if not self.report:
             return
-        contexts = ["all", *sorted({r["context"] for r in self.report["summary"]} - {"all"})]
-        self._ctx_filter = contexts[(contexts.index(self._ctx_filter) + 1) % len(contexts)] \
-            if self._ctx_filter in contexts else "all"
+        contexts = contexts_all_first(["all", *(r["context"] for r in self.report["summary"])])
+        self._ctx_filter = next_in(contexts, self._ctx_filter)
         self._load_discordant()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -203,8 +202,7 @@ class AnswersScreen(TammaScreen):
     def action_next_repeat(self) -> None:
         repeats = sorted({a.repeat for a in self._answers})
         if repeats:
-            self._repeat = repeats[(repeats.index(self._repeat) + 1) % len(repeats)] \
-                if self._repeat in repeats else repeats[0]
+            self._repeat = next_in(repeats, self._repeat)
             self._show_answers()
 
     def action_close(self) -> None:

@@ -12,7 +12,9 @@ from textual.widgets import DataTable, Footer, Static
 
 from tamma_tui.services import browse
 
-from ..format import METRIC_SHORT, PERCENT_METRICS, direction_style, fmt_metric, fmt_p
+from ..format import (
+    METRIC_SHORT, PERCENT_METRICS, contexts_all_first, direction_style, fmt_metric, fmt_p, next_in,
+)
 from ..widgets.navbar import NavBar
 from ..widgets.plots import PlotView, forest_plot
 from .report_view import ReportScreen
@@ -70,7 +72,7 @@ class SignificanceScreen(ReportScreen):
         self.query_one("#forest", PlotView).plot(lambda w, h: "")
 
     def show_report(self, detail: browse.RunDetail, report: dict[str, Any]) -> None:
-        contexts = sorted({r["context"] for r in report["comparisons"]}, key=lambda c: (c != "all", c))
+        contexts = contexts_all_first(r["context"] for r in report["comparisons"])
         if self._ctx_filter not in contexts:
             self._ctx_filter = contexts[0] if contexts else "all"
         self._fill_table()
@@ -158,7 +160,7 @@ class SignificanceScreen(ReportScreen):
     def action_next_context(self) -> None:
         if not self.report:
             return
-        contexts = sorted({r["context"] for r in self.report["comparisons"]}, key=lambda c: (c != "all", c))
+        contexts = contexts_all_first(r["context"] for r in self.report["comparisons"])
         if contexts:
-            self._ctx_filter = contexts[(contexts.index(self._ctx_filter) + 1) % len(contexts)]
+            self._ctx_filter = next_in(contexts, self._ctx_filter)
             self._fill_table()

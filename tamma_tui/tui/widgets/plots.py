@@ -64,10 +64,11 @@ def line_chart(
             pts = [(x, v) for x, v in zip(xs, values) if v is not None and math.isfinite(v)]
             if not pts:
                 continue
-            line = fig.signal([p[0] for p in pts], [p[1] for p in pts], marker="braille")
+            px, py = [p[0] for p in pts], [p[1] for p in pts]
+            line = fig.signal(px, py, marker="braille")
             line.lines(True)
             fig.draw(line)
-            fig.draw(fig.signal([p[0] for p in pts], [p[1] for p in pts], marker=SERIES_MARKERS[i % len(SERIES_MARKERS)]))
+            fig.draw(fig.signal(px, py, marker=SERIES_MARKERS[i % len(SERIES_MARKERS)]))
         step = max(1, len(xs) // 6)
         fig.ruler("x").ticks(xs[::step], list(labels)[::step])
         if len(xs) == 1:
