@@ -5,8 +5,9 @@ Every subcommand lives in ``tamma_tui/commands/<group>.py`` and exposes
 services inside their handlers, so ``tamma-bench --help`` stays fast (pandas, scipy and
 textual are loaded only by the commands that need them).
 
-Exit statuses: 0 ok; 1 finished but errors above the run's threshold (or a gate failed);
-2 bad input; 130 interrupted.
+Exit statuses live in ``vocabulary.ExitCode``: 0 ok; 1 finished but errors above the run's
+threshold (or a gate failed); 2 bad input; 130 interrupted. Only this module turns an error
+of ``tamma_tui.errors`` into one.
 """
 
 from __future__ import annotations
@@ -17,14 +18,31 @@ import sys
 from typing import Sequence
 
 from tamma_tui import __version__
+from tamma_tui.vocabulary import ExitCode
 
 # Order is the order shown in --help.
 COMMAND_MODULES: tuple[str, ...] = ("demo", "run", "runs", "configs", "report", "simserver", "suites", "tui")
 
-EXIT_OK = 0
-EXIT_ERRORS = 1
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
+EXIT_OK = ExitCode.OK
+EXIT_ERRORS = ExitCode.FAILED
+EXIT_BAD_INPUT = ExitCode.BAD_INPUT
+EXIT_INTERRUPTED = ExitCode.INTERRUPTED
+
+DB_HELP = (
+    "database file or SQLAlchemy URL (default: $TAMMA_BENCH_DB, else a file in the user data "
+    "directory)"
+)
+
+
+def _accept_global_options(parser: argparse.ArgumentParser) -> None:
+    """Let ``--db`` follow the subcommand too (``tamma-bench run exp.yaml --db x.db`` is what
+    people type). SUPPRESS keeps a value given before the subcommand when none follows."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in set(action.choices.values()):
+                if "--db" not in child._option_string_actions:
+                    child.add_argument("--db", metavar="PATH_OR_URL", default=argparse.SUPPRESS, help=DB_HELP)
+                _accept_global_options(child)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,13 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db",
         metavar="PATH_OR_URL",
-        help="database file or SQLAlchemy URL (default: $TAMMA_BENCH_DB, else a file in "
-        "the user data directory)",
+        help=DB_HELP,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"tamma_tui.commands.{name}")
         module.register(sub)
+    _accept_global_options(parser)
     return parser
 
 
@@ -54,7 +72,7 @@ def _error(message: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # --help exits here, before anything heavy is imported
-    from tamma_tui.config.errors import BadInput
+    from tamma_tui.errors import TammaError
 
     if not getattr(args, "func", None):
         # No command: open the app.
@@ -63,9 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return open_app(args)
     try:
         return int(args.func(args) or 0)
-    except BadInput as exc:
+    except TammaError as exc:
         _error(str(exc))
-        return EXIT_BAD_INPUT
+        return exc.exit_code
     except KeyboardInterrupt:
         _error("interrupted")
         return EXIT_INTERRUPTED

@@ -4,34 +4,19 @@ from __future__ import annotations
 
 import math
 
-from tamma_tui.config.models import METRICS
+from tamma_tui.vocabulary import METRIC_SPECS, METRICS
 
 #: Trial column that holds each metric's per-trial value.
-SOURCE_COLUMN: dict[str, str] = {m: m for m in METRICS} | {"pass_rate": "passed"}
+SOURCE_COLUMN: dict[str, str] = {m.name: m.column for m in METRIC_SPECS.values()}
 
-HIGHER_IS_BETTER: dict[str, bool] = {m: m in ("pass_rate", "score") for m in METRICS}
+HIGHER_IS_BETTER: dict[str, bool] = {m.name: m.higher_is_better for m in METRIC_SPECS.values()}
 
 #: Short unit suffixes for human-readable output (pass rate is shown in points).
-_UNITS = {
-    "latency_s": "s",
-    "ttft_s": "s",
-    "cost_usd": "$",
-    "prompt_tokens": "tok",
-    "completion_tokens": "tok",
-}
+_UNITS = {m.name: m.unit for m in METRIC_SPECS.values() if m.unit}
 
 
 #: Short names for narrow tables (80-column terminals).
-SHORT_LABELS: dict[str, str] = {
-    "pass_rate": "pass rate",
-    "score": "score",
-    "latency_s": "latency s",
-    "ttft_s": "TTFT s",
-    "cost_usd": "cost $",
-    "prompt_tokens": "prompt tok",
-    "completion_tokens": "output tok",
-    "context_utilization": "ctx util",
-}
+SHORT_LABELS: dict[str, str] = {m.name: m.label for m in METRIC_SPECS.values()}
 
 
 def short_label(metric: str) -> str:

@@ -12,17 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 PROVIDERS = ("openai", "anthropic", "command", "simulated")
-CONTEXTS = ("development", "code_review", "testing")
-METRICS = (
-    "pass_rate",
-    "score",
-    "latency_s",
-    "ttft_s",
-    "cost_usd",
-    "prompt_tokens",
-    "completion_tokens",
-    "context_utilization",
-)
+from tamma_tui.vocabulary import CONTEXTS, METRICS
 
 
 class _Strict(BaseModel):

@@ -5,17 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-# Error kinds. Infrastructure errors are counted apart from failed tasks.
-RATE_LIMITED = "rate_limited"      # HTTP 429
-SERVER_ERROR = "server_error"      # HTTP 5xx
-TIMEOUT = "timeout"                # no answer in time
-CONNECTION = "connection"          # refused, reset, dropped mid-stream
-BAD_RESPONSE = "bad_response"      # malformed JSON, truncated stream
-CLIENT_ERROR = "client_error"      # other HTTP 4xx (auth, bad request): not retried
-AGENT_ERROR = "agent_error"        # a command agent exited non-zero
-CONFIG_ERROR = "config_error"      # e.g. the API-key variable is not set
+# Error kinds live in the vocabulary; these names stay for the providers' brevity.
+from tamma_tui.vocabulary import RETRYABLE_ERRORS as RETRYABLE  # noqa: E402
+from tamma_tui.vocabulary import ErrorKind
 
-RETRYABLE = frozenset({RATE_LIMITED, SERVER_ERROR, TIMEOUT, CONNECTION, BAD_RESPONSE})
+RATE_LIMITED = ErrorKind.RATE_LIMITED.value
+SERVER_ERROR = ErrorKind.SERVER_ERROR.value
+TIMEOUT = ErrorKind.TIMEOUT.value
+CONNECTION = ErrorKind.CONNECTION.value
+BAD_RESPONSE = ErrorKind.BAD_RESPONSE.value
+CLIENT_ERROR = ErrorKind.CLIENT_ERROR.value
+AGENT_ERROR = ErrorKind.AGENT_ERROR.value
+CONFIG_ERROR = ErrorKind.CONFIG_ERROR.value
 
 
 class ProviderError(Exception):
