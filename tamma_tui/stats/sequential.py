@@ -112,7 +112,8 @@ def msprt_pvalues(diffs: ArrayLike, *, tau: float, sigma: float | None = None, m
 # Ramdas, McAuliffe and Sekhon 2021; Waudby-Smith and Ramdas 2024 for the betting view).
 # The bet size is variance-adaptive: lam_i = tau / v_i with v_i the running mean square of
 # the differences seen before i (one pseudo-observation tau^2 keeps it finite), which is
-# the growth-optimal bet E[d] / E[d^2] when the effect equals tau.
+# the growth-optimal bet E[d] / E[d^2] when the effect equals tau, capped at 1 / max|d|
+# seen so far; no bet is placed before BURN_IN differences or while all were zero.
 
 #: Share of alpha spent on detecting an improvement; the rest guards against harm.
 IMPROVEMENT_SHARE = 0.8
@@ -140,7 +141,14 @@ def _bets(d: np.ndarray, tau: float, burn_in: int) -> tuple[np.ndarray, np.ndarr
     n_before = np.cumsum(ok, axis=-1) - ok
     sq_before = np.cumsum(x * x, axis=-1) - x * x
     v = (sq_before + tau * tau) / np.maximum(n_before, 1)
-    lam = np.where(ok & (n_before >= burn_in), tau / v, 0.0)
+    # Cap the bet so that a difference as large as any seen so far costs at most half a
+    # unit of log-wealth: a run of identical early values must not make one surprise fatal.
+    ax = np.abs(x)
+    seen_max = np.maximum.accumulate(ax, axis=-1) if ax.size else ax
+    max_before = np.concatenate([np.zeros(ax.shape[:-1] + (1,)), seen_max[..., :-1]], axis=-1) if ax.size else ax
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam = np.minimum(tau / v, 1.0 / max_before)
+    lam = np.where(ok & (n_before >= burn_in) & (max_before > 0), lam, 0.0)
     return x, lam
 
 
