@@ -102,10 +102,11 @@ def sign_flip_test(diffs: ArrayLike, *, midp: bool = False, n_resamples: int = D
     hits = 0.0
     chunk = max(1, 2_000_000 // m)
     done = 0
+    total = float(nz.sum())
     while done < n_resamples:
         b = min(chunk, n_resamples - done)
-        signs = rng.integers(0, 2, size=(b, m), dtype=np.int8) * 2 - 1
-        sums = np.abs(signs @ nz)
+        # sum of s_i d_i with s_i = 2 bit_i - 1, from packed random bits (fast, BLAS matmul)
+        sums = np.abs(2.0 * (random_bits(rng, b, m) @ nz) - total)
         greater = np.sum(sums > observed + tol)
         equal = np.sum(np.abs(sums - observed) <= tol)
         hits += greater + (0.5 * equal if midp else equal)
@@ -113,6 +114,13 @@ def sign_flip_test(diffs: ArrayLike, *, midp: bool = False, n_resamples: int = D
     p = (1.0 + hits) / (n_resamples + 1.0)
     return SignFlipResult(pvalue=float(min(1.0, p)), method="monte_carlo",
                           mc_error=math.sqrt(p * (1 - p) / n_resamples), **common)
+
+
+def random_bits(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
+    """(rows, cols) independent fair 0/1 values as float64, unpacked from 64-bit draws."""
+    words = (cols + 63) // 64
+    raw = rng.integers(0, np.iinfo(np.uint64).max, size=(rows, words), dtype=np.uint64, endpoint=True)
+    return np.unpackbits(raw.view(np.uint8), axis=1, count=cols).astype(np.float64)
 
 
 def describe(result: SignFlipResult) -> dict[str, Any]:
