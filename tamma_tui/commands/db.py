@@ -12,6 +12,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     upgrade.set_defaults(func=_upgrade)
     current = actions.add_parser("current", help="print the schema revision(s) the database is at")
     current.set_defaults(func=_current)
+    copy = actions.add_parser(
+        "copy", help="copy every run of one database into another (e.g. a team's PostgreSQL)"
+    )
+    copy.add_argument("--from", dest="source", required=True, metavar="PATH_OR_URL")
+    copy.add_argument("--to", dest="target", required=True, metavar="PATH_OR_URL")
+    copy.set_defaults(func=_copy)
 
 
 def _upgrade(args: argparse.Namespace) -> int:
@@ -28,4 +34,16 @@ def _current(args: argparse.Namespace) -> int:
 
     revisions = current_revisions(make_engine(resolve_db_url(args.db)))
     print(", ".join(sorted(revisions)) if revisions else "no schema yet")
+    return 0
+
+
+def _copy(args: argparse.Namespace) -> int:
+    from tamma_tui.store.copy import copy_history
+    from tamma_tui.store.db import open_database
+
+    report = copy_history(open_database(args.source), open_database(args.target))
+    for source_id, target_id in report.runs_copied:
+        print(f"run {source_id} -> run {target_id}")
+    skipped = f", {len(report.runs_skipped)} already there" if report.runs_skipped else ""
+    print(f"copied {len(report.runs_copied)} runs ({report.trials} trials, {report.configs} new configs){skipped}")
     return 0

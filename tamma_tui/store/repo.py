@@ -26,23 +26,38 @@ _TRIAL_DEFAULTS: dict[str, Any] = {
 
 
 def register_config(session: Session, config: AgentConfig, source_path: str | None = None) -> str:
-    """Store a config version once (idempotent on its SHA-256); return the hash."""
+    """Store a config version once (idempotent on its SHA-256); return the hash.
+
+    Several processes may register the same configuration at once (parallel runs on one
+    database), so the insert ignores a row another writer committed first."""
     sha = config_sha256(config)
     if session.get(ConfigVersion, sha) is None:
-        session.add(
-            ConfigVersion(
-                sha256=sha,
-                agent_id=config.agentId,
-                name=config.name,
-                version=str(config.version),
-                provider=config.provider,
-                model=config.model,
-                canonical_yaml=canonical_yaml(config),
-                source_path=source_path,
-            )
+        values = dict(
+            sha256=sha,
+            agent_id=config.agentId,
+            name=config.name,
+            version=str(config.version),
+            provider=config.provider,
+            model=config.model,
+            canonical_yaml=canonical_yaml(config),
+            source_path=source_path,
+            created_at=utcnow(),
         )
+        session.execute(insert_ignoring_duplicates(session.get_bind(), ConfigVersion.__table__, ["sha256"]), values)
         session.flush()
     return sha
+
+
+def insert_ignoring_duplicates(bind: Engine | Connection, table, key: list[str]):
+    """INSERT that skips a row whose key exists, in the dialect's own words."""
+    dialect = bind.dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:  # pragma: no cover - other dialects: a plain insert (a race then fails loudly)
+        return insert(table)
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=key)
 
 
 def create_experiment(

@@ -32,8 +32,17 @@ def schema_diff(db) -> list:
     from alembic.migration import MigrationContext
 
     with db.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(conn, opts={"compare_type": _compare_type})
         return [d for d in compare_metadata(ctx, SQLModel.metadata) if not _ignored(d)]
+
+
+def _compare_type(_ctx, _inspected_col, _metadata_col, inspected_type, metadata_type):
+    """A TypeDecorator (SQLModel's UTC datetime) is stored as its implementation type."""
+    from sqlalchemy.types import TypeDecorator
+
+    if isinstance(metadata_type, TypeDecorator):
+        return inspected_type._type_affinity is not metadata_type.impl_instance._type_affinity
+    return None  # Alembic's own comparison
 
 
 def _ignored(diff) -> bool:
