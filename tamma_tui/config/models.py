@@ -152,6 +152,14 @@ class VariantSpec(_Strict):
         return self
 
 
+class ExecutorSpec(_Strict):
+    """Where trials run: in this process (local) or on a Ray cluster's workers."""
+
+    kind: Literal["local", "ray"] = "local"
+    address: str = "auto"  # ray: auto | HOST:PORT | ray://HOST:PORT
+    max_workers: int = Field(default=2, ge=1, le=4096)
+
+
 class ExperimentSpec(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
@@ -173,6 +181,7 @@ class ExperimentSpec(_Strict):
     variants: list[VariantSpec] = Field(default_factory=list)
     analysis: AnalysisPlan = Field(default_factory=AnalysisPlan)
     sequential: SequentialPlan = Field(default_factory=SequentialPlan)
+    executor: ExecutorSpec = Field(default_factory=ExecutorSpec)
 
     @field_validator("contexts")
     @classmethod

@@ -203,6 +203,18 @@ def _error_counts(engine, run_id: int) -> tuple[int, int]:
     return done, sum(counts.get(s, 0) for s in ERROR_STATUSES)
 
 
+def _start_executor(spec, kind: str | None, address: str | None, tasks):
+    """The remote executor a run asked for (``executor:`` or ``--executor``), started; None
+    for the local one."""
+    if (kind or spec.kind) != "ray":
+        return None
+    from tamma_tui.engine.ray_executor import RayExecutor
+
+    remote = RayExecutor(address=address or spec.address, max_workers=spec.max_workers)
+    remote.start(tasks)
+    return remote
+
+
 def run_experiment(
     experiment_path: str | Path | None,
     *,
@@ -215,6 +227,8 @@ def run_experiment(
     concurrency: int | None = None,
     max_tasks: int | None = None,
     engine_overrides: dict[str, Any] | None = None,
+    executor: str | None = None,
+    ray_address: str | None = None,
 ) -> RunOutcome:
     """Run (or resume) an experiment to the end, synchronously; safe in a worker thread.
 
@@ -265,6 +279,7 @@ def run_experiment(
         isolation=prepared.isolation,
         **(engine_overrides or {}),
     )
+    remote = _start_executor(spec.executor, executor, ray_address, prepared.plan.tasks)
     deps = EngineDeps(
         # The simulated agent learns the plan's tasks, so a user's own suite has answers too.
         make_provider=lambda cfg, conc: make_provider(cfg, max_connections=conc, tasks=prepared.plan.tasks),
@@ -275,6 +290,7 @@ def run_experiment(
         look=look,
         cancel=cancel,
         load_answers=(lambda: _stored_answers(engine, run_id)) if resume is not None else None,
+        remote=remote,
     )
     try:
         # uvloop when installed and the garbage collector tuned for the run (engine/loop.py):
@@ -285,6 +301,9 @@ def run_experiment(
         # flushed by the engine; mark the run so it can be resumed.
         repo.update_run(engine, run_id, status="cancelled", finished_at=utcnow())
         raise
+    finally:
+        if remote is not None:
+            remote.close()
     repo.update_run(engine, run_id, status=result.status, cost_usd=result.cost_usd, finished_at=utcnow())
     done, errors = _error_counts(engine, run_id)
     error_rate = errors / done if done else 0.0
