@@ -163,7 +163,7 @@ class RayExecutor:
     _actors: list[Any] = field(default_factory=list, repr=False)
     _next: Any = field(default=None, repr=False)
     _started_ray: bool = False
-    _tasks: Sequence[Any] = ()
+    _tasks: Any = None  # an ObjectRef of the plan's tasks
 
     def start(self, tasks: Sequence[Any]) -> None:
         ray = self._ray = _require_ray()
@@ -174,7 +174,9 @@ class RayExecutor:
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise BadInput(f"cannot reach the Ray cluster: {exc}", field="executor.address") from None
             self._started_ray = True
-        self._tasks = tuple(tasks)
+        # One copy of the tasks in the object store, kept referenced by the driver so that a
+        # restarted worker can always be built again from it.
+        self._tasks = ray.put(tuple(tasks))
         remote_cls = ray.remote(max_restarts=-1, max_task_retries=0, num_cpus=1)(TrialWorker)
         self._actors = [
             remote_cls.options(max_concurrency=self.concurrency_per_worker, scheduling_strategy="SPREAD")
