@@ -178,10 +178,7 @@ def _insert_trials(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     clean = [{**_TRIAL_DEFAULTS, **row} for row in rows]
     table = Trial.__table__
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = pg_insert(table).on_conflict_do_nothing(index_elements=["run_id", "arm", "task_id", "repeat"])
-        return max(int(conn.execute(stmt, clean).rowcount or 0), 0)
+        return _insert_trials_postgresql(conn, table, clean)
     have = set()  # pragma: no cover - other dialects: filter duplicates by hand
     for rid in {r["run_id"] for r in clean}:
         stmt = select(Trial.arm, Trial.task_id, Trial.repeat).where(Trial.run_id == rid)
@@ -190,6 +187,32 @@ def _insert_trials(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     if fresh:
         conn.execute(insert(table), fresh)
     return len(fresh)
+
+
+# PostgreSQL: the driver's executemany reports no reliable row count, so each chunk is one
+# multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING id, and the returned ids are counted.
+# A chunk stays well under the protocol's 65,535 bound parameters (28 columns a row).
+_PG_CHUNK = 1000
+
+
+def _insert_trials_postgresql(conn: Connection, table, rows: Sequence[dict[str, Any]]) -> int:
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    for row in rows:  # the same contract, and message, as the SQLite path
+        for name in _DATETIME_COLUMNS:
+            value = row.get(name)
+            if value is not None and value.utcoffset() is None:
+                raise ValueError("trial datetimes must be timezone-aware")
+    inserted = 0
+    for start in range(0, len(rows), _PG_CHUNK):
+        stmt = (
+            pg_insert(table)
+            .values(list(rows[start:start + _PG_CHUNK]))
+            .on_conflict_do_nothing(index_elements=["run_id", "arm", "task_id", "repeat"])
+            .returning(table.c.id)
+        )
+        inserted += len(conn.execute(stmt).all())
+    return inserted
 
 
 # SQLite: one prepared INSERT run through the driver's executemany. SQLAlchemy's own
