@@ -58,6 +58,7 @@ class PreparedRun:
     aa: bool
     isolation: str
     spec_text: str
+    suite_version: str = ""
 
 
 def prepare(
@@ -71,6 +72,7 @@ def prepare(
     from tamma_tui.providers.factory import preflight
     from tamma_tui.suites.registry import load_suite
     from tamma_tui.suites.sandbox import isolation_level
+    from tamma_tui.suites.version import suite_version
 
     if max_tasks is not None and max_tasks < 1:
         raise BadInput(f"must be at least 1, got {max_tasks}", field="--max-tasks")
@@ -93,6 +95,7 @@ def prepare(
     return PreparedRun(
         loaded=loaded,
         plan=plan,
+        suite_version=suite_version(suite),
         sequential=use_sequential,
         aa=aa,
         isolation=isolation_level(),
@@ -118,6 +121,7 @@ def _create_run(engine, prepared: PreparedRun) -> int:
             kind="aa" if prepared.aa else "experiment",
             experiment_id=experiment_id,
             suite=spec.suite,
+            suite_version=prepared.suite_version,
             contexts=plan.contexts,
             trials_per_task=spec.trials,
             seed=spec.seed,
