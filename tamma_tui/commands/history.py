@@ -103,6 +103,8 @@ def _history_lines(view: dict, md: bool) -> list[str]:
                     f"[{cp['ci_low']:+.4g}, {cp['ci_high']:+.4g}], p={cp['p_value']:.3g}), cause: {cp['cause']}")
             if cp["verdict"] == "inconclusive" and cp["more_runs"]:
                 line += f"; about {cp['more_runs']} more run(s) after it would settle it"
+            elif cp["verdict"] == "inconclusive" and cp.get("trials_factor"):
+                line += f"; runs with {cp['trials_factor']}x the trials would settle it"
             out.append(("- " if md else "  ") + line)
     if view["events"]:
         out.append("")

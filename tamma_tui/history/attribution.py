@@ -26,6 +26,12 @@ def attribute(current: Series, changes: Sequence[ChangePointView], pinned: Serie
     for cp in changes:
         before = current.points[cp.index - 1] if cp.index > 0 else None
         after = current.points[cp.index]
+        # A split is located to within a run or so: a version change that close is its cause.
+        pts = current.points
+        for i in range(max(cp.index - TOLERANCE, 1), min(cp.index + TOLERANCE, len(pts) - 1) + 1):
+            if pts[i - 1].config_sha256 != pts[i].config_sha256:
+                before, after = pts[i - 1], pts[i]
+                break
         config_changed = before is not None and before.config_sha256 != after.config_sha256
         where = pinned_pos.get(after.run_id)
         matched = None

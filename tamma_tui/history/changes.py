@@ -47,6 +47,7 @@ class ChangePointView:
     verdict: str  # regressed | improved | inconclusive
     noise_floor: float
     more_runs: int | None  # inconclusive: runs after the change that would settle it
+    trials_factor: float | None  # ... or: run this many times the trials per run (when more runs alone cannot)
     n_before: int
     n_after: int
 
@@ -90,10 +91,11 @@ def detect(series: Series, *, alpha: float = ALPHA, min_size: int = MIN_SIZE, ex
         better = diff > 0 if spec.higher_is_better else diff < 0
         verdict = ("improved" if better else "regressed") if decisive else "inconclusive"
         more = None if decisive else runs_to_settle(before, after, diff, floor, alpha)
+        factor = None if decisive or more is not None else trials_factor(before.size, after.size, diff, floor, alpha)
         p = points[cp.index]
         out.append(ChangePointView(cp.index + (len(series.points) - len(points)), p.run_id,
                                    p.created_at.isoformat(timespec="seconds"), float(before.mean()),
-                                   float(after.mean()), diff, low, high, cp.p_value, verdict, floor, more,
+                                   float(after.mean()), diff, low, high, cp.p_value, verdict, floor, more, factor,
                                    int(before.size), int(after.size)))
     return out
 
@@ -124,6 +126,16 @@ def runs_to_settle(before: np.ndarray, after: np.ndarray, diff: float, floor: fl
     if target <= 0:
         return None  # even endless runs after it would not settle it against so few before
     return max(int(math.ceil(1 / target)) - after.size, 1)
+
+
+def trials_factor(n_before: int, n_after: int, diff: float, floor: float, alpha: float) -> float | None:
+    """How many times the current trials per run would shrink the runs' noise enough for
+    this step to clear the noise floor (noise falls with the square root of the trials)."""
+    if diff == 0 or floor <= 0:
+        return None
+    z = float(sps.norm.isf(alpha / 2) + sps.norm.isf(1 - POWER))
+    factor = (z * floor / abs(diff)) ** 2 * (1 / n_before + 1 / n_after)
+    return round(max(factor, 1.0) + 0.05, 1)
 
 
 def current_level(series: Series, changes: Sequence[ChangePointView]) -> dict[str, Any]:
