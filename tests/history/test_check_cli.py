@@ -142,3 +142,19 @@ def test_one_arm_import_is_a_history_point(tmp_path, capsys):
     assert len(view["series"][0]["points"]) == 3
     assert main(["history", "nightly-bot", "--tasks", "--db", str(path)]) == 0
     assert "flip rate" in capsys.readouterr().out
+
+
+def test_against_history_pools_the_current_level(tmp_path, capsys):
+    engine = new_db(tmp_path)
+    v1 = config(engine, "dev", 1)
+    for day in range(8):
+        add_run(engine, day=day, arms=[("baseline", v1, -1.5 if day < 4 else 0.0)], n_tasks=60, repeats=2, seed=day)
+    bad = add_run(engine, day=9, arms=[("baseline", v1, -1.5)], n_tasks=60, repeats=2, seed=99)
+    path = tmp_path / "history.db"
+    assert cli(path, "check", str(bad), "--against", "history", "--format", "json") == 1
+    out = json.loads(capsys.readouterr().out)
+    # The level since the step on day 4 is the reference, not the older, worse runs.
+    assert out["against"].startswith("history (4 runs since run 5)")
+    (row,) = out["results"]
+    assert row["verdict"] == "regressed"
+    assert row["history"]["where"] == "below (worse)"
