@@ -111,11 +111,13 @@ def build_series(engine, agent_id: str, *, metrics: Sequence[str] | None = None,
 def _add_point(buckets, arm: dict[str, Any], context: str, metric: str, tasks: dict[str, float]) -> None:
     if not tasks:
         return
-    values = np.fromiter(tasks.values(), dtype=float, count=len(tasks))
-    n = values.size
-    se = float(values.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+    # Plain Python: tens of values per point, thousands of points; numpy's per-call cost dominates.
+    values = list(tasks.values())
+    n = len(values)
+    mean = sum(values) / n
+    se = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1) / n) if n > 1 else math.nan
     point = RunPoint(arm["run_id"], arm["run_name"], arm["created_at"], arm["arm"], arm["config_sha256"],
-                     str(arm["version"] or ""), n, float(values.mean()), se, tasks)
+                     str(arm["version"] or ""), n, mean, se, tasks)
     key = (arm["suite_version"] or "", context, metric, arm["role"])
     buckets.setdefault(key, []).append(point)
 
