@@ -316,3 +316,28 @@ def _plan(analysis_json: str | None) -> dict[str, Any]:
         return json.loads(analysis_json or "{}") or {}
     except json.JSONDecodeError:
         return {}
+
+
+# --- the app's Trends screen ------------------------------------------------------------------
+
+
+def trends_view(engine: Engine, agent_id: str) -> dict[str, Any]:
+    """Everything the Trends screen shows beyond the sparklines, in one background call:
+    the agent's history (change points, badges, events), its flaky tasks, its applied
+    changes' effectiveness and its runs (for the two-run compare)."""
+    arms = store.agent_arms(engine, agent_id)
+    if not arms:
+        return {"history": None, "flaky": [], "effectiveness": {"changes": [], "by_source": []}, "runs": []}
+    runs = []
+    seen: set[int] = set()
+    for a in arms:
+        if a["run_id"] not in seen:
+            seen.add(a["run_id"])
+            runs.append({"run_id": a["run_id"], "name": a["run_name"], "at": _stamp(a["created_at"]),
+                         "kind": a["kind"], "version": a["version"]})
+    return {
+        "history": agent_history(engine, agent_id),
+        "flaky": flaky_tasks(engine, agent_id, arms=arms),
+        "effectiveness": effectiveness_of(engine, agent_id),
+        "runs": runs,
+    }
