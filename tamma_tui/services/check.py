@@ -6,9 +6,7 @@ from __future__ import annotations
 import getpass
 import math
 from datetime import datetime, timezone
-from typing import Any, Sequence
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING, Any, Sequence
 
 from tamma_tui.errors import BadInput, Refused
 from tamma_tui.history import changes
@@ -18,6 +16,9 @@ from tamma_tui.history.series import PINNED_ARM, build_series, find, pick_arms
 from tamma_tui.store import history as store
 from tamma_tui.store import transaction
 from tamma_tui.vocabulary import CONTEXTS
+
+if TYPE_CHECKING:  # SQL stays in the store; services only pass the engine along
+    from sqlalchemy.engine import Engine
 
 from .history import _plan, _pool, _tables, check_metric, flaky_task_ids, parse_when
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta, timezone
-from typing import Any, Sequence
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING, Any, Sequence
 
 from tamma_tui.errors import BadInput
 from tamma_tui.history import attribution, changes, effectiveness, flaky
@@ -16,6 +14,9 @@ from tamma_tui.history.effectiveness import AppliedChange
 from tamma_tui.history.series import Series, build_series, find, pick_arms
 from tamma_tui.store import history as store
 from tamma_tui.vocabulary import CONTEXTS, METRIC_SPECS
+
+if TYPE_CHECKING:  # SQL stays in the store; services only pass the engine along
+    from sqlalchemy.engine import Engine
 
 
 def _stamp(t: datetime | None) -> str | None:
