@@ -105,6 +105,8 @@ def _history_lines(view: dict, md: bool) -> list[str]:
                 line += f"; about {cp['more_runs']} more run(s) after it would settle it"
             elif cp["verdict"] == "inconclusive" and cp.get("trials_factor"):
                 line += f"; runs with {cp['trials_factor']}x the trials would settle it"
+            if cp.get("suggest_rollback"):
+                line += f"; change {cp['suggest_rollback']} was applied just before: consider rolling it back"
             out.append(("- " if md else "  ") + line)
     if view["events"]:
         out.append("")

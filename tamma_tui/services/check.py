@@ -20,7 +20,8 @@ from tamma_tui.vocabulary import CONTEXTS
 if TYPE_CHECKING:  # SQL stays in the store; services only pass the engine along
     from sqlalchemy.engine import Engine
 
-from .history import _plan, _pool, _tables, check_metric, flaky_task_ids, parse_when
+from . import history as history_service
+from .history import _plan, _pool, _tables, applied_between, check_metric, flaky_task_ids, parse_when
 
 AGAINST_MODES = ("last-accepted", "history")
 
@@ -82,12 +83,28 @@ def check_run(engine: Engine, run_id: int | str, *, against: str = "last-accepte
         outcome["notes"].append("no reference run to compare with: nothing gated (the run is accepted)")
     outcome["results"] = [r.as_dict() for r in results]
     outcome["verdict"] = overall(results)
+    if outcome["verdict"] == "regressed" and agent:
+        since = _reference_time(engine, label, history_arms)
+        suspect = applied_between(history_service.applied_changes(engine, agent), since, run.created_at) if since else None
+        if suspect:
+            outcome["suggest_rollback"] = suspect
+            outcome["notes"].append(f"change {suspect} was applied since the reference: consider rolling it back")
     outcome["passed"] = outcome["verdict"] != "regressed"
     if record:
         with transaction(engine) as session:
             outcome["check_id"] = store.save_check(session, run.id, label, outcome["verdict"], outcome["passed"],
                                                    {"metrics": names, "n_results": len(results)})
     return outcome
+
+
+def _reference_time(engine: Engine, label: str, history_arms):
+    """When the reference was measured: its run's time (the newest pooled run for history)."""
+    from tamma_tui.store import repo
+
+    words = label.replace("(", " ").split()
+    if "run" in words and not label.startswith("history"):
+        return repo.get_run(engine, int(words[words.index("run") + 1])).created_at
+    return history_arms[-1]["created_at"] if history_arms else None
 
 
 def _reference(engine: Engine, run, against: str, arms_now, history_arms, names):

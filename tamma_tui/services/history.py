@@ -87,6 +87,7 @@ def agent_history(engine: Engine, agent_id: str, *, metric: str | None = None, c
     metrics = [metric] if metric else ["pass_rate", "score", "latency_s", "cost_usd"]
     contexts = [context] if context else None
     all_series = build_series(engine, agent_id, metrics=metrics, contexts=contexts, arms=arms)
+    applied = list(changes_applied) if changes_applied is not None else applied_changes(engine, agent_id)
     aa_sd = _aa_noise(engine, arms, metrics)
     out_series = []
     for s in all_series:
@@ -99,7 +100,8 @@ def agent_history(engine: Engine, agent_id: str, *, metric: str | None = None, c
         pinned_cps = changes.detect(pinned, extra_sd=extra) if pinned else []
         causes = attribution.attribute(s, cps, pinned, pinned_cps)
         level = changes.current_level(s, cps)
-        rows = [{**cp.as_dict(), **cause} for cp, cause in zip(cps, causes)]
+        rows = [{**cp.as_dict(), **cause, "suggest_rollback": _rollback_candidate(s, cp, cause["cause"], applied)}
+                for cp, cause in zip(cps, causes)]
         out_series.append({
             "suite_version": s.suite_version, "context": s.context, "metric": s.metric,
             "points": [{"run_id": p.run_id, "run": p.run_name, "at": _stamp(p.created_at), "version": p.version,
@@ -111,11 +113,31 @@ def agent_history(engine: Engine, agent_id: str, *, metric: str | None = None, c
             "current_level": level,
             "badge": _badge(rows),
         })
-    events = _events(engine, agent_id, arms, changes_applied)
+    events = _events(engine, agent_id, arms, applied)
     runs = list(dict.fromkeys(a["run_id"] for a in arms))
     return {"agent_id": agent_id, "runs": len(runs), "series": out_series, "events": events,
             "detector": {"method": "e_divisive_means", "alpha": changes.ALPHA, "min_size": changes.MIN_SIZE,
                          "window": changes.MAX_WINDOW}}
+
+
+def _rollback_candidate(series: Series, cp, cause: str, applied: Sequence[AppliedChange]) -> str | None:
+    """The id of a change applied (and not rolled back) just before a regression's first
+    run, within the runs the split is located to: the change to roll back."""
+    if cp.verdict != "regressed" or cause == "drift":  # drift is not the change's doing
+        return None
+    pts = series.points
+    lo = pts[max(cp.index - 1 - attribution.TOLERANCE, 0)].created_at
+    hi = pts[min(cp.index + attribution.TOLERANCE, len(pts) - 1)].created_at
+    return applied_between(applied, lo, hi)
+
+
+def applied_between(applied: Sequence[AppliedChange], lo: datetime, hi: datetime) -> str | None:
+    """The newest change applied in (lo, hi] and still in force."""
+    def aware(t: datetime) -> datetime:
+        return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+    hits = [c for c in applied if aware(lo) < aware(c.applied_at) <= aware(hi) and c.rolled_back_at is None]
+    return max(hits, key=lambda c: aware(c.applied_at)).change_id if hits else None
 
 
 def _finite(v: float) -> float | None:
@@ -168,7 +190,7 @@ def _events(engine: Engine, agent_id: str, arms: Sequence[dict[str, Any]],
             seen.add(sha)
             events.append({"at": _stamp(a["created_at"]), "kind": "version", "run_id": a["run_id"],
                            "text": f"version {a['version'] or '?'} ({sha[:8]}) first run"})
-    applied = list(changes_applied) if changes_applied is not None else applied_changes(engine, agent_id)
+    applied = list(changes_applied or [])
     for c in applied:
         events.append({"at": _stamp(c.applied_at), "kind": "applied", "change_id": c.change_id,
                        "text": f"change {c.change_id} applied ({c.source}) {c.title}".strip()})

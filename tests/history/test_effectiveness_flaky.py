@@ -81,3 +81,17 @@ def test_flips_across_configs_do_not_count():
 def test_flaky_share_of_a_difference():
     share = flaky_share({"a": -1.0, "b": 0.0, "c": -0.5, "d": 0.0}, {"a"})
     assert share == {"flaky_tasks": 1, "difference_from_flaky": -0.25, "difference_total": -0.375}
+
+
+def test_history_and_check_suggest_rolling_back_the_change_behind_a_regression(applied, monkeypatch, tmp_path):
+    from tamma_tui.services import check
+
+    engine, changes = applied
+    view = history.agent_history(engine, "dev", metric="pass_rate", context="all", changes_applied=changes)
+    (series,) = view["series"]
+    regressed = [cp for cp in series["change_points"] if cp["verdict"] == "regressed"]
+    assert regressed and regressed[-1]["suggest_rollback"] == "cr-2"
+    # The gate names it too (the adapter stands in for store/changes.py until it lands).
+    monkeypatch.setattr(history, "applied_changes", lambda engine, agent: changes)
+    outcome = check.check_run(engine, 30, against="19", record=False)
+    assert outcome["verdict"] == "regressed" and outcome["suggest_rollback"] == "cr-2"
