@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
@@ -457,3 +457,27 @@ def palette_index(db: Engine, limit: int = 200) -> PaletteIndex:
         configs=tuple(list_configs(db)),
         experiments=tuple(list_experiments(db)),
     )
+
+
+# --- exports ----------------------------------------------------------------------------
+
+
+def export_rows(db: Engine, run_id: int, columns: Sequence[str]) -> Iterator[dict[str, Any]]:
+    """Every trial of a run (errored ones included) as plain dicts of ``columns``, the
+    arms in their run order (baseline first), then task and repeat."""
+    t = Trial.__table__
+    a = RunArm.__table__
+    stmt = (
+        select(*(t.c[c] for c in columns))
+        .select_from(t)
+        .join(a, (a.c.run_id == t.c.run_id) & (a.c.name == t.c.arm), isouter=True)
+        .where(t.c.run_id == run_id)
+        .order_by(a.c.position, t.c.arm, t.c.task_id, t.c.repeat)
+    )
+    with db.connect() as conn:
+        for row in conn.execute(stmt):
+            out = dict(zip(columns, row))
+            for key in ("started_at", "finished_at"):
+                if out.get(key) is not None:
+                    out[key] = out[key].isoformat()
+            yield out
