@@ -60,3 +60,19 @@ def test_expired_acknowledgement_no_longer_accepts(tmp_path):
         store.save_ack(session, rid, "known", utcnow() + timedelta(days=2))
     assert store.accepted_runs(engine, [rid]) == {rid}
     assert store.accepted_runs(engine, [rid], now=utcnow() + timedelta(days=3)) == set()
+
+
+def test_aa_runs_raise_the_noise_floor(tmp_path):
+    from tamma_tui.services import history
+
+    engine = new_db(tmp_path)
+    v1 = config(engine, "dev", 1)
+    for d in range(8):
+        add_run(engine, day=d, arms=[("baseline", v1, 0.0)], n_tasks=200, repeats=4, seed=d)
+    quiet = history.agent_history(engine, "dev", metric="pass_rate")["series"][0]["noise_floor"]
+    # An A/A run whose two identical arms came out 0.2 apart: the environment is noisier than
+    # the runs' own standard errors say.
+    add_run(engine, day=9, arms=[("baseline", v1, 0.0), ("baseline-aa", v1, -1.0)], n_tasks=200, repeats=4,
+            seed=50, kind="aa")
+    noisy = history.agent_history(engine, "dev", metric="pass_rate")["series"][0]["noise_floor"]
+    assert quiet < 0.03 and noisy > 0.1
