@@ -31,6 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--aa", action="store_true", help="A/A run: the baseline against a copy of itself")
     run.add_argument("--concurrency", type=positive_int, metavar="N", help="override the experiment's concurrency")
     run.add_argument("--max-tasks", type=positive_int, metavar="N", help="use at most N tasks per context")
+    run.add_argument("--executor", choices=["local", "ray"],
+                     help="where trials run (default: the experiment's executor.kind, else local)")
+    run.add_argument("--ray-address", metavar="ADDRESS",
+                     help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT (default: executor.address)")
     run.set_defaults(func=_run)
 
 
@@ -67,5 +71,7 @@ def _run(args: argparse.Namespace) -> int:
         aa=args.aa,
         concurrency=args.concurrency,
         max_tasks=args.max_tasks,
+        executor=args.executor,
+        ray_address=args.ray_address,
     )
     return outcome.exit_code

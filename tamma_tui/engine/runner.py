@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable, Sequence
 from tamma_tui.config.models import AgentConfig, RateLimits, RetryPolicy
 from tamma_tui.providers.base import TIMEOUT, AgentRequest, Completion, Provider, ProviderError
 from tamma_tui.suites.model import Grade, Task
+from tamma_tui.vocabulary import RunStatus
 
 from .events import Event, RunFinished, RunProgress, RunStarted, TrialFinished, TrialStarted
 from .plan import Plan, PlannedArm, SessionPlan, TrialKey, trial_seed
@@ -35,6 +36,7 @@ from .writer import BatchWriter
 # Verdicts of a sequential monitor (see tamma_tui.analysis.sequential).
 CONTINUE = "continue"
 STOP_MAX = "stop_max"
+WRITE_FAILED = "write_failed"   # a stop reason: the writer could not store trials
 
 MAX_ERROR_MESSAGE = 500
 PROGRESS_INTERVAL_S = 0.1   # at most ~10 progress events a second
@@ -63,6 +65,9 @@ class EngineDeps:
     # Resume of mixed sessions: the stored answers {(arm, task_id, repeat): text} of turns
     # done earlier (answered turns only), so the conversation can be replayed.
     load_answers: Callable[[], dict[tuple[str, str, int], str]] | None = None
+    # A remote executor (engine/ray_executor.py): when set, the agent call and its grading
+    # run on its workers; everything else (limits, budget, events, writes) stays here.
+    remote: Any = None
 
 
 @dataclass
@@ -160,6 +165,7 @@ class Runner:
         self._note: str | None = None   # a problem worth reporting with the result
         self._earlier_answers: dict[TrialKey, str] = {}
         self._flushed_cost = 0.0
+        self._remote_grades: dict[TrialKey, tuple] = {}
 
     # -- events ---------------------------------------------------------------------------
 
@@ -263,6 +269,13 @@ class Runner:
             started = _utcnow()
             if self.deps.on_event is not None:
                 self._emit(TrialStarted(self.settings.run_id, key.arm, task.id, task.context, key.repeat))
+            if self.deps.remote is not None:
+                if before is not None:  # one lease per trial from the driver's token bucket
+                    await before()
+                called = await self._call_remote(state, key, request, started)
+                if limiter.active and called[0] is not None:
+                    limiter.settle(estimate, called[0].prompt_tokens + called[0].completion_tokens)
+                return called
             try:
                 completion = await call_with_retry(
                     lambda _timeout: provider.complete(request),
@@ -281,6 +294,27 @@ class Runner:
         if limiter.active:
             limiter.settle(estimate, completion.prompt_tokens + completion.completion_tokens)
         return completion, None, attempts, started
+
+    async def _call_remote(self, state: _ArmState, key: TrialKey, request: AgentRequest, started: datetime):
+        """The call and its grade on a remote worker; the grade waits in ``_remote_grades``."""
+        cfg = state.arm.config
+        try:
+            out = await self.deps.remote.run_trial(
+                state.arm.sha256, cfg.model_dump(mode="json", exclude_none=True), key.task_id,
+                request.messages, request.seed, cfg.timeout_s, self.settings.retry.model_dump(mode="json"),
+                self._rng.randrange(2**32),
+            )
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # the worker was lost twice, or the cluster went away
+            return None, ProviderError("executor_error", f"{type(exc).__name__}: {exc}"), Attempts(count=1), started
+        attempts = Attempts(count=out.attempts, last_kind=out.last_kind, last_message=out.last_message)
+        placement = {"worker": out.worker, "isolation": out.isolation, "worker_retries": out.worker_retries}
+        self._remote_grades[key] = (out.grade, out.grade_error, placement)
+        if out.completion is None:
+            kind, message = out.error or ("internal_error", "no answer")
+            return None, ProviderError(kind, message), attempts, out.started_at
+        return Completion(**out.completion), None, attempts, out.started_at
 
     async def _grade(self, task: Task, text: str, pool: ThreadPoolExecutor) -> Grade:
         # Match grading is a string comparison: cheaper inline than a thread hop.
@@ -398,6 +432,9 @@ class Runner:
         budget = self.settings.budget_usd
         if budget is not None and self.cost >= budget and self._stop_reason is None:
             self._stop_reason = "budget_exhausted"
+        if writer.failure is not None and self._stop_reason is None:
+            # Storing stopped (a full disk): running more trials would only lose them too.
+            self._stop_reason = WRITE_FAILED
         if self.deps.on_event is not None:
             self._emit(
                 TrialFinished(
@@ -429,6 +466,17 @@ class Runner:
     ) -> Completion | None:
         completion, error, attempts, started = called
         grade = grade_error = None
+        remote = self._remote_grades.pop(key, None)
+        if remote is not None:
+            graded, grade_error, placement = remote
+            if graded is not None:
+                grade = Grade(passed=graded["passed"], score=graded["score"],
+                              details={**graded["details"], "executor": placement})
+            row = self._row(state, key, task, completion, error, attempts, grade, grade_error, started, position)
+            if grade is None:
+                row["grade_details"] = _encode_details({"executor": placement})
+            self._record(row, writer)
+            return completion
         if completion is not None:
             try:
                 grade = await self._grade(task, completion.text, pool)
@@ -570,7 +618,13 @@ class Runner:
                         await st.provider.aclose()
                     except Exception:
                         pass
-        if self.cancelled:
+        message = self._note or ""
+        if writer.unwritten:
+            # Finished trials that are not on disk: never report such a run as a success.
+            status = RunStatus.INCOMPLETE
+            lost = f"{writer.unwritten} finished trial(s) not stored"
+            message = f"{writer.failure}; {lost}" if writer.failure else lost
+        elif self.cancelled:
             status = "cancelled"
         elif self._stop_reason == "budget_exhausted" and self.already_done + self.ran >= self.total:
             status = "completed"  # the last trial crossed the budget: nothing was skipped
@@ -580,7 +634,6 @@ class Runner:
             status = "completed"
         elapsed = time.monotonic() - self._t0
         self._emit(self._progress_event())
-        message = self._note or ""
         result = EngineResult(
             status=status,
             done=self.already_done + self.ran,

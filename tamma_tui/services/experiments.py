@@ -20,6 +20,7 @@ from tamma_tui.engine.events import Event
 from tamma_tui.engine.loop import run as run_on_event_loop
 from tamma_tui.engine.plan import Plan, build_plan
 from tamma_tui.engine.runner import EngineDeps, EngineResult, EngineSettings, run_plan
+from tamma_tui.vocabulary import RunStatus
 
 EXIT_OK = 0
 EXIT_ERRORS = 1
@@ -58,6 +59,7 @@ class PreparedRun:
     aa: bool
     isolation: str
     spec_text: str
+    suite_version: str = ""
 
 
 def prepare(
@@ -71,6 +73,7 @@ def prepare(
     from tamma_tui.providers.factory import preflight
     from tamma_tui.suites.registry import load_suite
     from tamma_tui.suites.sandbox import isolation_level
+    from tamma_tui.suites.version import suite_version
 
     if max_tasks is not None and max_tasks < 1:
         raise BadInput(f"must be at least 1, got {max_tasks}", field="--max-tasks")
@@ -93,6 +96,7 @@ def prepare(
     return PreparedRun(
         loaded=loaded,
         plan=plan,
+        suite_version=suite_version(suite),
         sequential=use_sequential,
         aa=aa,
         isolation=isolation_level(),
@@ -118,6 +122,7 @@ def _create_run(engine, prepared: PreparedRun) -> int:
             kind="aa" if prepared.aa else "experiment",
             experiment_id=experiment_id,
             suite=spec.suite,
+            suite_version=prepared.suite_version,
             contexts=plan.contexts,
             trials_per_task=spec.trials,
             seed=spec.seed,
@@ -203,6 +208,18 @@ def _error_counts(engine, run_id: int) -> tuple[int, int]:
     return done, sum(counts.get(s, 0) for s in ERROR_STATUSES)
 
 
+def _start_executor(spec, kind: str | None, address: str | None, tasks):
+    """The remote executor a run asked for (``executor:`` or ``--executor``), started; None
+    for the local one."""
+    if (kind or spec.kind) != "ray":
+        return None
+    from tamma_tui.engine.ray_executor import RayExecutor
+
+    remote = RayExecutor(address=address or spec.address, max_workers=spec.max_workers)
+    remote.start(tasks)
+    return remote
+
+
 def run_experiment(
     experiment_path: str | Path | None,
     *,
@@ -215,6 +232,8 @@ def run_experiment(
     concurrency: int | None = None,
     max_tasks: int | None = None,
     engine_overrides: dict[str, Any] | None = None,
+    executor: str | None = None,
+    ray_address: str | None = None,
 ) -> RunOutcome:
     """Run (or resume) an experiment to the end, synchronously; safe in a worker thread.
 
@@ -265,6 +284,7 @@ def run_experiment(
         isolation=prepared.isolation,
         **(engine_overrides or {}),
     )
+    remote = _start_executor(spec.executor, executor, ray_address, prepared.plan.tasks)
     deps = EngineDeps(
         # The simulated agent learns the plan's tasks, so a user's own suite has answers too.
         make_provider=lambda cfg, conc: make_provider(cfg, max_connections=conc, tasks=prepared.plan.tasks),
@@ -275,6 +295,7 @@ def run_experiment(
         look=look,
         cancel=cancel,
         load_answers=(lambda: _stored_answers(engine, run_id)) if resume is not None else None,
+        remote=remote,
     )
     try:
         # uvloop when installed and the garbage collector tuned for the run (engine/loop.py):
@@ -285,10 +306,20 @@ def run_experiment(
         # flushed by the engine; mark the run so it can be resumed.
         repo.update_run(engine, run_id, status="cancelled", finished_at=utcnow())
         raise
-    repo.update_run(engine, run_id, status=result.status, cost_usd=result.cost_usd, finished_at=utcnow())
+    finally:
+        if remote is not None:
+            remote.close()
+    status, message = result.status, result.message
     done, errors = _error_counts(engine, run_id)
+    if done < result.done:
+        # Stored < planned minus skipped: some finished trial never reached the disk.
+        status = RunStatus.INCOMPLETE
+        message = message or f"{result.done - done} finished trial(s) not stored"
+    repo.update_run(engine, run_id, status=status, cost_usd=result.cost_usd, finished_at=utcnow())
     error_rate = errors / done if done else 0.0
-    if result.status == "cancelled":
+    if status == RunStatus.INCOMPLETE:
+        exit_code = EXIT_ERRORS
+    elif status == "cancelled":
         exit_code = EXIT_INTERRUPTED
     elif error_rate > spec.max_error_rate:
         exit_code = EXIT_ERRORS
@@ -296,7 +327,7 @@ def run_experiment(
         exit_code = EXIT_OK
     return RunOutcome(
         run_id=run_id,
-        status=result.status,
+        status=status,
         done=done,
         total=result.total,
         errors=errors,
@@ -305,5 +336,5 @@ def run_experiment(
         exit_code=exit_code,
         error_rate=error_rate,
         max_error_rate=spec.max_error_rate,
-        message=result.message,
+        message=message,
     )

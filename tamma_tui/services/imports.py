@@ -116,13 +116,13 @@ def import_csv(engine: Engine, path: str | Path, *, baseline: str = "baseline", 
     """Validate the whole file, then write the run in one transaction; return its id."""
     rows = parse_csv(path)
     arms = list(dict.fromkeys(r["arm"] for r in rows))
+    if len(arms) == 1:
+        baseline = arms[0]  # one configuration benchmarked alone: a history point, not an A/B
     if baseline not in arms:
         raise BadInput(
             f"baseline arm {baseline!r} not found; arms are {', '.join(arms)} (use --baseline NAME)",
             file=path, field="arm",
         )
-    if len(arms) < 2:
-        raise BadInput("needs at least two arms to compare", file=path, field="arm")
     ordered = [baseline] + [a for a in arms if a != baseline]
     contexts = sorted({r["context"] for r in rows})
     repeats = max(r["repeat"] for r in rows) + 1

@@ -19,8 +19,9 @@ SAMPLES = Path(__file__).resolve().parents[2] / "sample_configs"
 
 
 @pytest.fixture()
-def engine(tmp_path):
-    return open_database(tmp_path / "t.db")
+def engine(db_url):
+    """Each repository test runs on a real SQLite file and a real PostgreSQL database."""
+    return open_database(db_url)
 
 
 def _run(engine, arms=(("baseline", True), ("v", False))):
@@ -39,6 +40,8 @@ def _row(rid, arm, task, rep, **kw):
 
 
 def test_sqlite_is_in_wal_mode_with_schema_version(engine):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("WAL is SQLite's journal mode")
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("SELECT value FROM schema_info WHERE key='schema_version'")).scalar() == "1"
