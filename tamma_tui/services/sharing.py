@@ -6,10 +6,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import timezone
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import yaml
-from sqlalchemy.engine import Engine
 
 from tamma_tui.errors import OperationFailed, Refused
 from tamma_tui.sharing import consent as consent_mod
@@ -25,6 +24,9 @@ from tamma_tui.store.queries import arm_configs, load_trials_frame
 from tamma_tui.store.repo import get_run
 from tamma_tui.store.sharing_queries import config_documents, runs_on_suite
 from tamma_tui.vocabulary import TrialStatus
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 ENVELOPES_PATH = "/v1/envelopes"
 AGGREGATES_PATH = "/v1/aggregates"

@@ -72,7 +72,7 @@ def share_server(store_path: Path, **settings):
     from tamma_tui.store.share_server import ShareServerStore
 
     aggregator = Aggregator(ShareServerStore(store_path), Settings(**settings))
-    server = serve(aggregator)
+    server = serve(aggregator, keep_bodies=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

@@ -23,10 +23,12 @@ MAX_BODY = 256 * 1024
 class ShareHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], aggregator: Aggregator, *, quiet: bool = True):
+    def __init__(self, address: tuple[str, int], aggregator: Aggregator, *, quiet: bool = True,
+                 keep_bodies: bool = False):
         super().__init__(address, _Handler)
         self.aggregator = aggregator
         self.quiet = quiet
+        self.bodies: list[bytes] | None = [] if keep_bodies else None  # raw request bodies (tests)
         self.requests_seen = 0  # every request, counted before anything else (tests use it)
         self._count_lock = threading.Lock()
 
@@ -81,8 +83,11 @@ class _Handler(BaseHTTPRequestHandler):
             length = -1
         if not 0 < length <= MAX_BODY:
             return self._reply(413 if length > MAX_BODY else 411, {"error": "body length"})
+        raw = self.rfile.read(length)
+        if self.server.bodies is not None:
+            self.server.bodies.append(raw)
         try:
-            envelope = json.loads(self.rfile.read(length))
+            envelope = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             return self._reply(400, {"error": "the body is not JSON", "code": "shape"})
         try:
@@ -91,6 +96,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(exc.status, {"error": exc.reason, "code": exc.code})
 
 
-def serve(aggregator: Aggregator, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> ShareHTTPServer:
+def serve(aggregator: Aggregator, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True,
+          keep_bodies: bool = False) -> ShareHTTPServer:
     """Bind (port 0 = any free port); the caller runs ``serve_forever`` or a thread."""
-    return ShareHTTPServer((host, port), aggregator, quiet=quiet)
+    return ShareHTTPServer((host, port), aggregator, quiet=quiet, keep_bodies=keep_bodies)
