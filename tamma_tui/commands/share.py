@@ -38,27 +38,22 @@ def _fields(raw: str | None):
 
 
 def _preview(args) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
     from tamma_tui.services.sharing import preview
 
     result = preview(_engine(args), args.run, _fields(args.fields))
     if args.json:
         print(json.dumps(result.bundle, indent=2, sort_keys=True))
         return 0
-    console = Console()
-    table = Table(title=f"run {result.run_id}: what would leave this machine", title_justify="left")
-    for col in ("field", "value", "rule"):
-        table.add_column(col, overflow="fold")
+    # Plain lines, one per field, so the preview can be read, grepped and diffed as is.
+    print(f"run {result.run_id}: exactly what would leave this machine, field by field")
+    width = max(len(path) for path, _, _ in result.rows)
     for path, value, rule in result.rows:
-        table.add_row(path, json.dumps(value), rule)
-    console.print(table)
+        print(f"  {path:<{width}}  {json.dumps(value):<18}  {rule}")
     for arm, pseudonym in result.arm_pseudonyms.items():
-        console.print(f"arm [bold]{arm}[/] is [cyan]{pseudonym}[/] (this line stays here)")
-    console.print("Nothing else leaves: no prompts, tools, config names, task inputs or outputs, "
-                  "paths, SHAs, errors, user or host names, keys, URLs, seeds, per-trial rows or "
-                  "exact times. Nothing was sent.")
+        print(f"(local only) arm {arm} is config {pseudonym}")
+    print("Nothing else leaves: no prompts, tools, config names, task inputs or outputs, paths, "
+          "SHAs, errors, user or host names, keys, URLs, seeds, per-trial rows or exact times. "
+          "Nothing was sent.")
     return 0
 
 
