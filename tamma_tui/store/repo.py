@@ -322,6 +322,7 @@ def run_arms(engine: Engine, run_id: int) -> list[RunArm]:
 
 
 def record_audit(session: Session, action: str, subject: str = "", actor: str = "", **details: Any) -> None:
-    session.add(
-        AuditEvent(action=action, subject=subject, actor=actor, details_json=json.dumps(details, default=str))
-    )
+    from .audit import append_event  # the hash-chained trail
+
+    append_event(session, actor=actor, action=action, subject=subject,
+                 reason=str(details.get("reason", "") or ""), details=details)
