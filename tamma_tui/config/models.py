@@ -107,17 +107,41 @@ class AgentConfig(_Strict):
 
 class Guardrail(_Strict):
     metric: MetricName
-    margin: float = Field(ge=0)
+    # in the metric's units, or relative to the baseline's mean as a percentage ("5%")
+    margin: float | str = 0.0
+
+    @field_validator("margin")
+    @classmethod
+    def _margin(cls, value: float | str) -> float | str:
+        if isinstance(value, str):
+            text = value.strip()
+            if not text.endswith("%"):
+                raise ValueError(f"a margin is a number or a percentage like '5%', got {value!r}")
+            try:
+                number = float(text[:-1])
+            except ValueError:
+                raise ValueError(f"a margin is a number or a percentage like '5%', got {value!r}") from None
+            if number < 0:
+                raise ValueError("margin must be >= 0")
+            return text
+        if value < 0:
+            raise ValueError("margin must be >= 0")
+        return value
 
 
 
 class AnalysisPlan(_Strict):
     alpha: float = Field(default=0.05, gt=0, lt=1)
-    correction: Literal["holm", "bh"] = "holm"
+    correction: Literal["holm", "bh", "dunnett"] = "holm"
     primary_metric: MetricName = "pass_rate"
     guardrails: list[Guardrail] = Field(default_factory=list)
+    # pass rate, score, context use: points; other metrics: a fraction of the baseline mean
     mde: float | None = Field(default=None, gt=0)
     power: float = Field(default=0.8, gt=0, lt=1)
+    midp: bool = False  # mid-p McNemar for pass rate at one trial per task
+    secondary_metrics: list[MetricName] | None = None  # None: every other metric
+    utility: str | None = None  # e.g. "pass_rate - 50 * cost_usd": chooses among ties
+    pool_baseline_history: bool = False
 
 
 
