@@ -192,10 +192,33 @@ def read_api_key(env_name: str | None) -> str | None:
     return key
 
 
-def redact(text: str, secret: str | None = None) -> str:
-    if secret:
-        text = text.replace(secret, "[redacted]")
-    return _SECRETISH.sub("[redacted]", text)
+_SECRET_NAME = re.compile(r"(?i)(key|token|secret|passw(or)?d|credential|auth)")
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
+_MIN_SECRET_LEN = 8  # shorter values ("1", "true") would redact ordinary words
+
+
+def known_secrets() -> list[str]:
+    """Every value in this process's environment whose variable name says it is a secret
+    (…KEY, …TOKEN, …SECRET, …PASSWORD…), longest first so a key that contains another is
+    replaced whole. Read at call time: keys set later are covered too."""
+    found = {value for name, value in os.environ.items()
+             if _SECRET_NAME.search(name) and len(value) >= _MIN_SECRET_LEN}
+    return sorted(found, key=len, reverse=True)
+
+
+def strip_url_credentials(text: str) -> str:
+    """``https://user:pass@host`` -> ``https://host`` wherever it occurs in `text`."""
+    return _URL_USERINFO.sub(r"\1", text)
+
+
+def redact(text: str, secret: str | None = None, limit: int | None = None) -> str:
+    """`text` with `secret`, every key the process knows, key-shaped tokens and URL
+    credentials removed, then cut to `limit` characters. Redact first: a cut through a key
+    would otherwise leave its head in place."""
+    for value in ([secret] if secret else []) + known_secrets():
+        text = text.replace(value, "[redacted]")
+    text = _SECRETISH.sub("[redacted]", strip_url_credentials(text))
+    return text if limit is None else text[:limit]
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -224,21 +247,23 @@ def _error_detail(body: bytes) -> str:
     try:
         data = json.loads(body)
     except ValueError:
-        return body[:_MAX_DETAIL].decode("utf-8", "replace").strip()
+        # Cut generously here (a key split by this cut is still longer than the final
+        # cut below), redact, and only then cut to size.
+        return body[:_MAX_DETAIL * 4].decode("utf-8", "replace").strip()
     if isinstance(data, dict):
         err = data.get("error", data)
         if isinstance(err, dict):
             msg = err.get("message") or err.get("type") or ""
         else:
             msg = err
-        return str(msg)[:_MAX_DETAIL]
+        return str(msg)
     return ""
 
 
 def error_for_status(
     status: int, headers: Mapping[str, str], body: bytes, *, where: str, secret: str | None
 ) -> ProviderError:
-    detail = redact(_error_detail(body), secret)
+    detail = redact(_error_detail(body), secret, _MAX_DETAIL)
     message = f"{where}: HTTP {status}" + (f": {detail}" if detail else "")
     if status == 429:
         return ProviderError(
@@ -268,7 +293,7 @@ async def post_checked(
 def error_for_exception(exc: BaseException, *, where: str, secret: str | None) -> ProviderError:
     """httpx / asyncio failures -> ProviderError. The message names the exception type
     and its own short text only (never the request's headers)."""
-    detail = redact(str(exc)[:_MAX_DETAIL], secret)
+    detail = redact(str(exc), secret, _MAX_DETAIL)
     name = type(exc).__name__
     message = f"{where}: {name}" + (f": {detail}" if detail else "")
     if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
@@ -281,7 +306,7 @@ def error_for_exception(exc: BaseException, *, where: str, secret: str | None) -
 
 
 def unexpected_error(exc: BaseException, *, where: str, secret: str | None) -> ProviderError:
-    detail = redact(str(exc)[:_MAX_DETAIL], secret)
+    detail = redact(str(exc), secret, _MAX_DETAIL)
     return ProviderError(BAD_RESPONSE, f"{where}: unexpected {type(exc).__name__}" + (f": {detail}" if detail else ""))
 
 
