@@ -179,6 +179,9 @@ class ExperimentSpec(_Strict):
     session: Literal["isolated", "mixed"] = "isolated"
     baseline: str
     variants: list[VariantSpec] = Field(default_factory=list)
+    # A frozen config re-run alongside every run: history tells provider drift (it moves
+    # too) from a config regression (only the current config moves).
+    pinned: str | None = None
     analysis: AnalysisPlan = Field(default_factory=AnalysisPlan)
     sequential: SequentialPlan = Field(default_factory=SequentialPlan)
     executor: ExecutorSpec = Field(default_factory=ExecutorSpec)
@@ -195,6 +198,8 @@ class ExperimentSpec(_Strict):
         names = [v.name for v in self.variants]
         if "baseline" in names:
             raise ValueError("variants: the name 'baseline' is reserved for the baseline arm")
+        if "pinned" in names:
+            raise ValueError("variants: the name 'pinned' is reserved for the pinned configuration")
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
             raise ValueError(f"variants: duplicate names {sorted(dupes)}")

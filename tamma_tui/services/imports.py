@@ -207,13 +207,13 @@ def import_csv(
     analysis = _load_plan(plan) if plan is not None else header.get("analysis") or {}
     baseline = baseline or header.get("baseline") or "baseline"
     arms = list(dict.fromkeys(r["arm"] for r in rows))
+    if len(arms) == 1:
+        baseline = arms[0]  # one configuration benchmarked alone: a history point, not an A/B
     if baseline not in arms:
         raise BadInput(
             f"baseline arm {baseline!r} not found; arms are {', '.join(arms)} (use --baseline NAME)",
             file=path, field="arm",
         )
-    if len(arms) < 2:
-        raise BadInput("needs at least two arms to compare", file=path, field="arm")
     ordered = _arm_order(rows, header, baseline)
     found = {r["context"] for r in rows}
     contexts = [c for c in header.get("contexts") or [] if c in found] + sorted(

@@ -153,3 +153,7 @@ class AuditEvent(SQLModel, table=True):
     action: str
     subject: str = ""
     details_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+
+
+# Tables of other rooms, imported last so the metadata (and Alembic) sees them.
+from . import history as _history_tables  # noqa: E402,F401
