@@ -39,11 +39,25 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
+def _type_checking_only(tree: ast.AST) -> set[int]:
+    """ids of import nodes under ``if TYPE_CHECKING:`` (type hints: never run)."""
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skip |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
+    return skip
+
+
 def imported_names(path: Path, name: str) -> list[str]:
-    """Every module name an import statement in the file could mean (absolute)."""
+    """Every module name an import statement in the file could mean (absolute); imports
+    only for type checkers are left out."""
     is_package = path.name == "__init__.py"
     out: list[str] = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip = _type_checking_only(tree)
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
         if isinstance(node, ast.Import):
             out += [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -58,11 +72,20 @@ def imported_names(path: Path, name: str) -> list[str]:
     return out
 
 
+def _registration(source: str, target: str) -> bool:
+    """``store/models.py`` imports the table modules of other rooms at its bottom so the
+    metadata (and Alembic) sees them; that edge registers tables, it is not a dependency."""
+    return source == "tamma_tui.store.models" and target.startswith("tamma_tui.store.")
+
+
 def import_graph() -> dict[str, set[str]]:
     modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
     graph: dict[str, set[str]] = defaultdict(set)
     for name, path in modules.items():
-        graph[name] |= {t for t in imported_names(path, name) if t in modules and t != name}
+        graph[name] |= {
+            t for t in imported_names(path, name)
+            if t in modules and t != name and not _registration(name, t)
+        }
     return graph
 
 
