@@ -11,8 +11,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-PROVIDERS = ("openai", "anthropic", "command", "simulated")
 from tamma_tui.vocabulary import CONTEXTS, METRICS
+
+PROVIDERS = ("openai", "anthropic", "command", "simulated")
 
 
 class _Strict(BaseModel):
