@@ -11,8 +11,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-PROVIDERS = ("openai", "anthropic", "command", "simulated")
 from tamma_tui.vocabulary import CONTEXTS, METRICS
+
+PROVIDERS = ("openai", "anthropic", "command", "simulated")
 
 
 class _Strict(BaseModel):
@@ -102,8 +103,16 @@ class Pricing(_Strict):
     output_per_mtok: float = Field(default=0.0, ge=0)
     cached_input_per_mtok: float | None = Field(default=None, ge=0)
 
-    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        return (prompt_tokens * self.input_per_mtok + completion_tokens * self.output_per_mtok) / 1e6
+    def cost(self, prompt_tokens: int, completion_tokens: int, cached_prompt_tokens: int = 0) -> float:
+        """USD for one call. ``prompt_tokens`` includes the cached ones, which are billed at
+        ``cached_input_per_mtok`` (the input rate when that is not set)."""
+        cached = min(cached_prompt_tokens, prompt_tokens)
+        cached_rate = self.cached_input_per_mtok if self.cached_input_per_mtok is not None else self.input_per_mtok
+        return (
+            (prompt_tokens - cached) * self.input_per_mtok
+            + cached * cached_rate
+            + completion_tokens * self.output_per_mtok
+        ) / 1e6
 
 
 class AgentConfig(_Strict):
