@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from tamma_tui.errors import BadInput, Refused
 from tamma_tui.history import changes
-from tamma_tui.history.check import GateResult, compare_tasks, gated_metrics, overall, pair_arms
+from tamma_tui.history.check import GateResult, attribute_drift, compare_tasks, gated_metrics, overall, pair_arms
 from tamma_tui.history.flaky import flaky_share
 from tamma_tui.history.series import PINNED_ARM, build_series, find, pick_arms
 from tamma_tui.store import history as store
@@ -81,6 +81,9 @@ def check_run(engine: Engine, run_id: int | str, *, against: str = "last-accepte
         _history_position(engine, agent, history_arms, run.id, pairs, current_tables, names, results)
     else:
         outcome["notes"].append("no reference run to compare with: nothing gated (the run is accepted)")
+    attribute_drift(results, PINNED_ARM)
+    if any(r.cause == "drift" for r in results):
+        outcome["notes"].append("the pinned config regressed too: provider/environment drift, not this config")
     outcome["results"] = [r.as_dict() for r in results]
     outcome["verdict"] = overall(results)
     if outcome["verdict"] == "regressed" and agent:
