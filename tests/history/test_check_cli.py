@@ -186,3 +186,18 @@ def test_arm_pairing_prefers_hash_then_name_and_pinned_by_name():
     now = [{"name": "pinned", "config_sha256": "h1"}, {"name": "renamed", "config_sha256": "h2"},
            {"name": "baseline", "config_sha256": "h9"}, {"name": "new", "config_sha256": "h7"}]
     assert sorted(pair_arms(now, ref)) == [("baseline", "baseline"), ("pinned", "pinned"), ("renamed", "terse")]
+
+
+def test_running_run_is_refused_and_suite_version_change_is_noted(tmp_path, capsys):
+    from tamma_tui.store import repo
+
+    engine = new_db(tmp_path)
+    v1 = config(engine, "dev", 1)
+    a = add_run(engine, day=0, arms=[("baseline", v1, 0.0)], n_tasks=30, suite_version="v1")
+    b = add_run(engine, day=1, arms=[("baseline", v1, 0.0)], n_tasks=30, suite_version="v2")
+    path = tmp_path / "history.db"
+    assert cli(path, "check", str(b), "--against", str(a)) == 0
+    assert "another version of the suite" in capsys.readouterr().out
+    repo.update_run(engine, b, status="running")
+    assert cli(path, "check", str(b)) == 2
+    assert "still running" in capsys.readouterr().err
