@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable, Sequence
 from tamma_tui.config.models import AgentConfig, RateLimits, RetryPolicy
 from tamma_tui.providers.base import TIMEOUT, AgentRequest, Completion, Provider, ProviderError
 from tamma_tui.suites.model import Grade, Task
+from tamma_tui.vocabulary import RunStatus
 
 from .events import Event, RunFinished, RunProgress, RunStarted, TrialFinished, TrialStarted
 from .plan import Plan, PlannedArm, SessionPlan, TrialKey, trial_seed
@@ -35,6 +36,7 @@ from .writer import BatchWriter
 # Verdicts of a sequential monitor (see tamma_tui.analysis.sequential).
 CONTINUE = "continue"
 STOP_MAX = "stop_max"
+WRITE_FAILED = "write_failed"   # a stop reason: the writer could not store trials
 
 MAX_ERROR_MESSAGE = 500
 PROGRESS_INTERVAL_S = 0.1   # at most ~10 progress events a second
@@ -430,6 +432,9 @@ class Runner:
         budget = self.settings.budget_usd
         if budget is not None and self.cost >= budget and self._stop_reason is None:
             self._stop_reason = "budget_exhausted"
+        if writer.failure is not None and self._stop_reason is None:
+            # Storing stopped (a full disk): running more trials would only lose them too.
+            self._stop_reason = WRITE_FAILED
         if self.deps.on_event is not None:
             self._emit(
                 TrialFinished(
@@ -613,7 +618,13 @@ class Runner:
                         await st.provider.aclose()
                     except Exception:
                         pass
-        if self.cancelled:
+        message = self._note or ""
+        if writer.unwritten:
+            # Finished trials that are not on disk: never report such a run as a success.
+            status = RunStatus.INCOMPLETE
+            lost = f"{writer.unwritten} finished trial(s) not stored"
+            message = f"{writer.failure}; {lost}" if writer.failure else lost
+        elif self.cancelled:
             status = "cancelled"
         elif self._stop_reason == "budget_exhausted" and self.already_done + self.ran >= self.total:
             status = "completed"  # the last trial crossed the budget: nothing was skipped
@@ -623,7 +634,6 @@ class Runner:
             status = "completed"
         elapsed = time.monotonic() - self._t0
         self._emit(self._progress_event())
-        message = self._note or ""
         result = EngineResult(
             status=status,
             done=self.already_done + self.ran,

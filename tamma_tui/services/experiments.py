@@ -20,6 +20,7 @@ from tamma_tui.engine.events import Event
 from tamma_tui.engine.loop import run as run_on_event_loop
 from tamma_tui.engine.plan import Plan, build_plan
 from tamma_tui.engine.runner import EngineDeps, EngineResult, EngineSettings, run_plan
+from tamma_tui.vocabulary import RunStatus
 
 EXIT_OK = 0
 EXIT_ERRORS = 1
@@ -308,10 +309,17 @@ def run_experiment(
     finally:
         if remote is not None:
             remote.close()
-    repo.update_run(engine, run_id, status=result.status, cost_usd=result.cost_usd, finished_at=utcnow())
+    status, message = result.status, result.message
     done, errors = _error_counts(engine, run_id)
+    if done < result.done:
+        # Stored < planned minus skipped: some finished trial never reached the disk.
+        status = RunStatus.INCOMPLETE
+        message = message or f"{result.done - done} finished trial(s) not stored"
+    repo.update_run(engine, run_id, status=status, cost_usd=result.cost_usd, finished_at=utcnow())
     error_rate = errors / done if done else 0.0
-    if result.status == "cancelled":
+    if status == RunStatus.INCOMPLETE:
+        exit_code = EXIT_ERRORS
+    elif status == "cancelled":
         exit_code = EXIT_INTERRUPTED
     elif error_rate > spec.max_error_rate:
         exit_code = EXIT_ERRORS
@@ -319,7 +327,7 @@ def run_experiment(
         exit_code = EXIT_OK
     return RunOutcome(
         run_id=run_id,
-        status=result.status,
+        status=status,
         done=done,
         total=result.total,
         errors=errors,
@@ -328,5 +336,5 @@ def run_experiment(
         exit_code=exit_code,
         error_rate=error_rate,
         max_error_rate=spec.max_error_rate,
-        message=result.message,
+        message=message,
     )

@@ -129,6 +129,8 @@ class ProgressDisplay:
             "cost_usd": round(outcome.cost_usd, 6), "elapsed_s": round(outcome.elapsed_s, 3),
             "exit_code": outcome.exit_code,
         }
+        if outcome.message:
+            fields["message"] = outcome.message
         if self.json_mode:
             self.stream.write(json.dumps({"event": "Summary", **fields}) + "\n")
             self.stream.flush()
@@ -138,7 +140,10 @@ class ProgressDisplay:
             f"run {outcome.run_id} {outcome.status}: {outcome.done}/{outcome.total} trials, "
             f"{errors}, cost ${outcome.cost_usd:.4f}, {outcome.elapsed_s:.1f} s"
         )
-        if outcome.exit_code == 1:
+        if outcome.status == "incomplete":
+            # One clear line on stderr: finished trials are missing from the database.
+            sys.stderr.write(f"run {outcome.run_id} incomplete: {outcome.message}\n")
+        elif outcome.exit_code == 1:
             self._console_obj().print(
                 f"[red]error rate {outcome.error_rate:.1%} is above the run's threshold "
                 f"{outcome.max_error_rate:.1%}[/]"

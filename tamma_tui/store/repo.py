@@ -9,12 +9,14 @@ from typing import Any, Iterable, Sequence
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from tamma_tui.config.errors import BadInput
 from tamma_tui.config.loader import canonical_yaml, config_sha256
 from tamma_tui.config.models import AgentConfig
 
+from .write_errors import StoreBusy, StoreFull
 from .models import AuditEvent, ConfigVersion, Experiment, Run, RunArm, Trial, utcnow
 
 # Every batch row carries every column (executemany needs one shape), defaults filled.
@@ -75,6 +77,14 @@ def create_experiment(
     session.flush()
     assert row.id is not None
     return row.id
+
+
+def known_config_shas(session: Session, shas: Iterable[str | None]) -> set[str]:
+    """Which of these config hashes are stored here."""
+    wanted = {sha for sha in shas if sha}
+    if not wanted:
+        return set()
+    return set(session.scalars(select(ConfigVersion.sha256).where(ConfigVersion.sha256.in_(wanted))))
 
 
 def create_run(
@@ -158,14 +168,33 @@ def insert_trials(engine: Engine | Connection, rows: Sequence[dict[str, Any]]) -
 def save_trial_batch(engine: Engine, run_id: int, rows: Sequence[dict[str, Any]], cost_usd: float) -> int:
     """The engine's writes: a batch of trials and the run's cost as of that batch, in one
     transaction, so the cost on disk is always the cost of the trials on disk (a resumed
-    run's budget starts from it)."""
-    with engine.begin() as conn:
-        inserted = _insert_trials(conn, rows)
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("UPDATE run SET cost_usd = ? WHERE id = ?", (cost_usd, run_id))
-        else:  # pragma: no cover - the store is SQLite; kept dialect-neutral below it
-            conn.execute(update(Run.__table__).where(Run.__table__.c.id == run_id).values(cost_usd=cost_usd))
-        return inserted
+    run's budget starts from it).
+
+    Raises StoreBusy when the write lock stayed taken past the busy timeout and StoreFull
+    when the disk is full; the caller keeps the rows and decides (engine/writer.py)."""
+    try:
+        with engine.begin() as conn:
+            inserted = _insert_trials(conn, rows)
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("UPDATE run SET cost_usd = ? WHERE id = ?", (cost_usd, run_id))
+            else:  # pragma: no cover - the store is SQLite; kept dialect-neutral below it
+                conn.execute(update(Run.__table__).where(Run.__table__.c.id == run_id).values(cost_usd=cost_usd))
+            return inserted
+    except OperationalError as exc:
+        reason = _driver_reason(exc)
+        lowered = reason.lower()
+        if "locked" in lowered or "busy" in lowered:
+            raise StoreBusy(reason) from None
+        if "full" in lowered or "no space" in lowered:
+            raise StoreFull(reason) from None
+        raise
+
+
+def _driver_reason(exc: BaseException) -> str:
+    """The driver's one-line message, never the statement or its parameters."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig)
+    return text.splitlines()[0] if text else type(orig).__name__
 
 
 def _insert_trials(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
