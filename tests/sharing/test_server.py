@@ -187,3 +187,28 @@ def test_deletion_removes_the_contributor_everywhere(tmp_path):
     assert sorted(r["pass_rate"] for r in agg.store.contributions("tamma-core")) == [0.6, 0.7]
     result = agg.receive(key.seal({"kind": KIND_DELETION, "consent_id": str(uuid.uuid4())}))
     assert result["records"] == 2 and agg.store.contributions("tamma-core") == []
+
+
+def test_the_server_imports_nothing_above_it():
+    """sharing/server/ may use the wire format, its store, the vocabulary and itself only."""
+    import ast
+    from pathlib import Path
+
+    allowed = ("tamma_tui.sharing.wire", "tamma_tui.sharing.server", "tamma_tui.store.share_server",
+               "tamma_tui.vocabulary", "tamma_tui.errors")
+    root = Path(__file__).resolve().parents[2] / "tamma_tui" / "sharing" / "server"
+    for path in root.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:  # relative: ..wire or .x
+                    target = ("tamma_tui.sharing." if node.level == 2 else "tamma_tui.sharing.server.") + (node.module or "")
+                else:
+                    target = node.module or ""
+                names = [target]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                if name.startswith("tamma_tui"):
+                    assert name.startswith(allowed), f"{path.name} imports {name}"
