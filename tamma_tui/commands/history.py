@@ -18,6 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=20, help="tasks listed by --tasks")
     p.add_argument("--since", metavar="DATE", help="only runs from this ISO date or date-time")
     p.add_argument("--until", metavar="DATE", help="only runs before this ISO date or date-time")
+    p.add_argument("--last", type=int, default=30, metavar="N",
+                   help="table/md: show the newest N runs of each series (change points always show)")
     p.add_argument("--effectiveness", action="store_true", help="predicted vs realised effect of applied changes")
     p.set_defaults(func=_history)
 
@@ -38,6 +40,7 @@ def _history(args: argparse.Namespace) -> int:
     view = history.agent_history(engine, args.agent, metric=args.metric, context=args.context,
                                  since=history.parse_when(args.since, "--since"),
                                  until=history.parse_when(args.until, "--until"))
+    view["shown_last"] = max(args.last, 1)
     _print(args.format, view, _history_lines)
     return 0
 
@@ -88,9 +91,15 @@ def _history_lines(view: dict, md: bool) -> list[str]:
         out.append(_row(header, md, widths))
         if md:
             out.append("|" + "---|" * len(header))
-        for p in s["points"]:
+        last = view.get("shown_last") or len(s["points"])
+        hidden = max(len(s["points"]) - last, 0)
+        if hidden:
+            out.append(f"... {hidden} older run(s) not shown (--last N); change points among them are")
+        for i, p in enumerate(s["points"]):
             marks = []
             cp = cps_by_run.get((s["suite_version"], s["context"], metric, p["run_id"]))
+            if i < hidden and cp is None:
+                continue
             if cp:
                 marks.append(f"<< {cp['verdict']} {cp['magnitude']:+.3g} [{cp['ci_low']:+.3g}, {cp['ci_high']:+.3g}]"
                              f" cause {cp['cause']}")
@@ -99,7 +108,7 @@ def _history_lines(view: dict, md: bool) -> list[str]:
                              _fmt(pinned.get(p["run_id"]), metric), "; ".join(marks)], md, widths))
         for cp in s["change_points"]:
             line = (f"change at run {cp['run_id']}: {cp['verdict']}, {_fmt(cp['mean_before'], metric)} -> "
-                    f"{_fmt(cp['mean_after'], metric)} ({cp['magnitude']:+.4g}, {int(95)}% CI "
+                    f"{_fmt(cp['mean_after'], metric)} ({cp['magnitude']:+.4g}, {round(100 * (1 - view['detector']['alpha']))}% CI "
                     f"[{cp['ci_low']:+.4g}, {cp['ci_high']:+.4g}], p={cp['p_value']:.3g}), cause: {cp['cause']}")
             if cp["verdict"] == "inconclusive" and cp["more_runs"]:
                 line += f"; about {cp['more_runs']} more run(s) after it would settle it"

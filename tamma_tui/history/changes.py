@@ -76,6 +76,8 @@ def detect(series: Series, *, alpha: float = ALPHA, min_size: int = MIN_SIZE, ex
            window: int = MAX_WINDOW) -> list[ChangePointView]:
     points = series.points[-window:]
     values = np.array([p.value for p in points], dtype=float)
+    if values.size == 0 or np.ptp(values) <= 1e-9 * max(1.0, float(np.abs(values).max())):
+        return []  # flat up to rounding (e.g. a fixed price): nothing to split, and t tests would warn
     found = e_divisive_means(values, alpha=alpha, min_size=min_size)
     floor = noise_floor(points, extra_sd=extra_sd)
     bounds = [0] + [cp.index for cp in found] + [values.size]

@@ -11,6 +11,7 @@ from tamma_tui.errors import BadInput
 from tamma_tui.history import attribution, changes, effectiveness, flaky
 from tamma_tui.history.check import compare_tasks, pair_arms
 from tamma_tui.history.effectiveness import AppliedChange
+from tamma_tui.history.flaky import flaky_share
 from tamma_tui.history.series import Series, build_series, find, pick_arms
 from tamma_tui.store import history as store
 from tamma_tui.vocabulary import CONTEXTS, METRIC_SPECS
@@ -281,6 +282,11 @@ def compare_runs(engine: Engine, run_a: int | str, run_b: int | str, *, metrics:
     rows = []
     for cur, ref in pairs:
         rows.extend(_compare_arm(tables.get((b.id, cur), {}), tables.get((a.id, ref), {}), cur, ref, metrics, alpha))
+    agents = store.run_agents(engine, b.id)
+    flaky_ids = flaky_task_ids(engine, agents[0]) if agents else set()
+    for row in rows:  # flaky tasks stay in; this says how much of the difference they carry
+        diffs = row.pop("task_diffs")
+        row["flaky"] = flaky_share({f"{row['context']}/{t}": d for t, d in diffs.items()}, flaky_ids)
     return {"run_a": a.id, "run_b": b.id, "alpha": alpha, "rows": rows}
 
 
@@ -290,7 +296,7 @@ def _compare_arm(cur: dict, ref: dict, arm: str, ref_arm: str, metrics: Sequence
     for m in metrics:
         for ctx in [c for c in CONTEXTS if c in cur.get(m, {}) and c in ref.get(m, {})]:
             res = compare_tasks(cur[m][ctx], ref[m][ctx], metric=m, margin=(margins or {}).get(m), alpha=alpha)
-            res.pop("diffs")
+            res["task_diffs"] = res.pop("diffs")
             rows.append({"arm": arm, "reference_arm": ref_arm, "context": ctx, "metric": m, **res})
     return rows
 
@@ -314,6 +320,8 @@ def compare_windows(engine: Engine, agent_id: str, since: datetime, until: datet
     tables = _tables(engine, [(a["run_id"], a["arm"]) for a in earlier + later], metrics)
     pooled = [_pool([tables.get((a["run_id"], a["arm"]), {}) for a in side], metrics) for side in (earlier, later)]
     rows = _compare_arm(pooled[1], pooled[0], agent_id, agent_id, metrics, alpha)
+    for row in rows:
+        row.pop("task_diffs")
     return {"agent_id": agent_id, "window_a": [_stamp(since - span), _stamp(since)],
             "window_b": [_stamp(since), _stamp(until)], "runs_a": len(earlier), "runs_b": len(later),
             "alpha": alpha, "rows": rows}

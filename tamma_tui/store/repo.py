@@ -79,6 +79,14 @@ def create_experiment(
     return row.id
 
 
+def known_config_shas(session: Session, shas: Iterable[str | None]) -> set[str]:
+    """Which of these config hashes are stored here."""
+    wanted = {sha for sha in shas if sha}
+    if not wanted:
+        return set()
+    return set(session.scalars(select(ConfigVersion.sha256).where(ConfigVersion.sha256.in_(wanted))))
+
+
 def create_run(
     session: Session,
     *,

@@ -87,3 +87,17 @@ def test_position_against_the_current_level():
     assert changes.position(0.69, level, 0.0, "pass_rate")["where"] == "within"
     assert changes.position(0.60, level, 0.0, "pass_rate")["where"] == "below (worse)"
     assert changes.position(0.60, level, 0.0, "latency_s")["where"] == "above (better)"
+
+
+def test_pooled_t_matches_scipy_and_stays_quiet_on_near_constant_sides():
+    import warnings
+
+    from tamma_tui.stats.changepoints import pooled_t_p
+
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(0, 1, 7), rng.normal(0.4, 1, 11)
+    assert pooled_t_p(a, b) == pytest.approx(stats.ttest_ind(a, b, equal_var=True).pvalue, rel=1e-10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert pooled_t_p(np.full(5, 0.001) + 1e-19, np.full(5, 0.001)) == 1.0
+        assert pooled_t_p(np.full(5, 0.001), np.full(5, 0.002)) == 0.0

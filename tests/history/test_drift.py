@@ -77,3 +77,43 @@ def test_bad_drift_value_is_refused(monkeypatch):
     monkeypatch.setenv("TAMMA_SIM_DRIFT", "lots")
     with pytest.raises(ValueError, match="TAMMA_SIM_DRIFT"):
         provider_drift()
+
+
+def test_predicted_vs_realised_on_a_simulated_applied_change(tmp_path, monkeypatch):
+    """An A/B run predicts what moving to sim-large gains; the change is applied; nightly
+    runs before and after it realise a gain inside the predicted interval."""
+    from datetime import timedelta
+
+    import numpy as np
+
+    from tamma_tui.history.effectiveness import AppliedChange
+    from tamma_tui.services.history import _tables
+    from tamma_tui.stats import paired_t
+    from tamma_tui.store import repo
+
+    monkeypatch.delenv("TAMMA_SIM_DRIFT", raising=False)
+    _setup(tmp_path)
+    text = (tmp_path / "base.yaml").read_text()
+    (tmp_path / "large.yaml").write_text(text.replace("version: 1", "version: 3").replace("model: sim-medium", "model: sim-large"))
+    engine = open_database(tmp_path / "h.db")
+    nights = [_nightly(tmp_path, engine, 200 + i, "base.yaml") for i in range(5)]
+    ab = tmp_path / "ab.yaml"
+    ab.write_text("name: ab\nsuite: tamma-match\ncontexts: [development, code_review]\ntrials: 3\nseed: 5\n"
+                  "baseline: base.yaml\nvariants:\n  - {name: large, config: large.yaml}\n")
+    ab_run = run_experiment(ab, db=engine).run_id
+    tables = _tables(engine, [(ab_run, "baseline"), (ab_run, "large")], ["pass_rate"])
+    base, large = (tables[(ab_run, arm)]["pass_rate"] for arm in ("baseline", "large"))
+    tasks = [(ctx, t) for ctx in base for t in base[ctx]]
+    evidence = paired_t(np.array([base[c][t][0] for c, t in tasks]), np.array([large[c][t][0] for c, t in tasks]))
+    applied_at = repo.get_run(engine, ab_run).created_at + timedelta(microseconds=1)
+    nights += [_nightly(tmp_path, engine, 300 + i, "large.yaml") for i in range(5)]
+    change = AppliedChange("cr-large", "tamma-dev", applied_at, "recommend", "pass_rate", "all",
+                           evidence.estimate, evidence.ci_low, evidence.ci_high)
+    view = history.effectiveness_of(engine, "tamma-dev", changes_applied=[change])
+    (row,) = view["changes"]
+    assert row["n_before"] == 6 and row["n_after"] == 5  # the A/B's baseline arm is a history point too
+    assert evidence.ci_low > 0 and row["verdict"] == "delivered"
+    # What the nightly runs realised lies inside what the A/B predicted.
+    assert evidence.ci_low < row["realised"] < evidence.ci_high and row["realised_low"] > 0
+    (source,) = view["by_source"]
+    assert 0.5 < source["ratio"] < 1.5
