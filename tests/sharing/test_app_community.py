@@ -43,3 +43,13 @@ async def test_community_screen_preview_consent_send_and_standing(tmp_path):
             standing = app.screen.query_one("#community-standing")
             assert standing.row_count == 6  # two configs x three contexts
             assert "release" in str(app.screen.query_one("#community-release").render())
+
+
+def test_community_screen_snapshot(snap_compare, tmp_path):
+    """80x24 before any action (pseudonyms are per install, so a preview is not snapshotted).
+    Regenerate with --snapshot-update after an intended visual change."""
+    from tests.tui.test_snapshots import _settled
+
+    app = TammaApp(AppServices(db_engine=open_database(tmp_path / "t.db"), workdir=tmp_path),
+                   start_mode="community")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_settled)
