@@ -23,7 +23,7 @@ from tamma_tui.sharing.wire import KIND_BUNDLE, KIND_DELETION
 from tamma_tui.store.queries import arm_configs, load_trials_frame
 from tamma_tui.store.repo import get_run
 from tamma_tui.store.sharing_queries import config_documents, runs_on_suite
-from tamma_tui.vocabulary import TrialStatus
+from tamma_tui.vocabulary import CONTEXTS, TrialStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -217,8 +217,9 @@ def insights(engine: Engine, suite: str, url: str, *, release: dict[str, Any] | 
         for arm_name, arm in _arm_inputs(engine, run_id):
             pseudonym = config_pseudonym(dict(arm.canonical_config))
             family = model_family(arm.model)
-            for ctx, stats in arm.contexts.items():
-                if (pseudonym, ctx) in seen or stats.pass_rate is None:
+            for ctx in CONTEXTS:
+                stats = arm.contexts.get(ctx)
+                if stats is None or (pseudonym, ctx) in seen or stats.pass_rate is None:
                     continue
                 seen.add((pseudonym, ctx))
                 rate = round(stats.pass_rate, 2)
