@@ -50,7 +50,7 @@ def test_preview_consent_send_insights_revoke(tmp_path, server_url, capsys):
     capsys.readouterr()
     assert main(["consent", "show"]) == 0
     shown = json.loads(capsys.readouterr().out)
-    assert shown["method"] == "--yes flag" and shown["suites"] == ["tamma-core"]
+    assert shown["method"] == "--yes flag" and shown["suites"] == ["tamma-core"] and shown["status"] == "active"
 
     assert main(["share", "send", str(run_id), "--to", server_url, "--db", db]) == 0
     assert "HTTP 200" in capsys.readouterr().out

@@ -188,3 +188,15 @@ def test_consent_needs_a_method_public_suites_and_pass_rate():
     assert record.expires_at > record.granted_at and record.policy_hash == consent_mod.policy_hash()
     assert set(record.to_json()) >= {"id", "purpose", "endpoint", "suites", "fields", "policy_version",
                                      "policy_hash", "granted_at", "expires_at", "method"}
+
+
+def test_a_running_run_is_not_sent(tmp_path, run):
+    from tamma_tui.store import repo
+
+    engine, run_id = run
+    repo.update_run(engine, run_id, status="running")
+    with share_server(tmp_path / "srv.db") as server:
+        grant(server.url)
+        with pytest.raises(Refused, match="still running"):
+            svc.send(engine, run_id, server.url)
+        assert server.requests_seen == 0
