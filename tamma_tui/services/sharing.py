@@ -23,7 +23,7 @@ from tamma_tui.sharing.wire import KIND_BUNDLE, KIND_DELETION
 from tamma_tui.store.queries import arm_configs, load_trials_frame
 from tamma_tui.store.repo import get_run
 from tamma_tui.store.sharing_queries import config_documents, runs_on_suite
-from tamma_tui.vocabulary import CONTEXTS, TrialStatus
+from tamma_tui.vocabulary import CONTEXTS, RunStatus, TrialStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -126,6 +126,8 @@ def send(engine: Engine, run_ref: int | str, to: str, *, attempts: int = 3,
 
     endpoint = consent_mod.normalise_endpoint(to)
     run = get_run(engine, run_ref)
+    if run.status == RunStatus.RUNNING:
+        raise Refused(f"run {run.id} is still running; send it once it has finished", field="RUN")
     suite = resolve_public_suite(run.suite)
     record = consent_mod.require(endpoint, suite.id)  # gate 1: at bundle build
     bundle = build(engine, run.id, record.fields).bundle
