@@ -78,4 +78,4 @@ def _revoke(args) -> int:
 
     report = revoke_consent()
     print(f"consent {report.consent_id} revoked; {report.purged} queued bundle(s) purged; {report.deletion}")
-    return 0
+    return 0 if report.delivered else 1

@@ -162,6 +162,7 @@ class RevokeReport:
     consent_id: str | None
     purged: int
     deletion: str  # what happened to the deletion request
+    delivered: bool = True
 
 
 def revoke_consent(*, attempts: int = 3, backoff_s: float = 0.25) -> RevokeReport:
@@ -180,11 +181,13 @@ def revoke_consent(*, attempts: int = 3, backoff_s: float = 0.25) -> RevokeRepor
                                lambda: key.seal({"kind": KIND_DELETION, "consent_id": record.id}),
                                lambda: None, attempts=attempts, backoff_s=backoff_s)
         deletion = f"deleted {result.body.get('records', 0)} record(s) at {record.endpoint}"
+        delivered = True
     except OperationFailed as exc:
-        deletion = f"deletion request not delivered: {exc}"
+        deletion = f"deletion request not delivered ({exc}); run `consent revoke` again to retry"
+        delivered = False
     record_event("consent.revoke", record.id, endpoint=record.endpoint, purged=purged,
                  revoked_at=revoked.revoked_at if revoked else None, deletion=deletion)
-    return RevokeReport(record.id, purged, deletion)
+    return RevokeReport(record.id, purged, deletion, delivered)
 
 
 def fetch_aggregates(url: str, suite: str) -> dict[str, Any]:

@@ -201,3 +201,18 @@ def test_a_running_run_is_not_sent(tmp_path, run):
         with pytest.raises(Refused, match="still running"):
             svc.send(engine, run_id, server.url)
         assert server.requests_seen == 0
+
+
+def test_revoke_with_the_platform_down_is_local_at_once_and_retried_later(tmp_path, run):
+    import socket
+
+    engine, run_id = run
+    with socket.socket() as s:  # a port with nobody listening
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    grant(dead)
+    report = svc.revoke_consent(attempts=1)
+    assert not report.delivered and "run `consent revoke` again" in report.deletion
+    assert consent_mod.load().revoked_at is not None
+    with pytest.raises(Refused, match="revoked"):
+        svc.send(engine, run_id, dead)
