@@ -68,6 +68,12 @@ def load_trials_frame(
     return frame
 
 
+# Trials reach analysis sorted by task, never in the order they happened to finish, so
+# figures (bootstrap resamples above all) cannot depend on scheduling.
+_ORDER = ("arm", "task_id", "repeat")  # the unique key's order: SQLite walks its index, no sort
+_ORDER_SQL = ", ".join(f'"{c}"' for c in _ORDER)
+
+
 def _fetch_trial_rows(engine: Engine, run_id: int, cols: list[str]) -> list[tuple]:
     """Plain tuples straight from the driver: SQLAlchemy's per-row processing costs
     several seconds on a million rows, and these columns need no conversion."""
@@ -76,12 +82,16 @@ def _fetch_trial_rows(engine: Engine, run_id: int, cols: list[str]) -> list[tupl
         raw = engine.raw_connection()
         try:
             cur = raw.cursor()
-            cur.execute(f"SELECT {names} FROM trial WHERE run_id = ?", (run_id,))
+            cur.execute(f"SELECT {names} FROM trial WHERE run_id = ? ORDER BY {_ORDER_SQL}", (run_id,))
             return cur.fetchall()
         finally:
             raw.close()
     table = Trial.__table__
-    stmt = select(*(table.c[c] for c in cols)).where(table.c.run_id == run_id)
+    stmt = (
+        select(*(table.c[c] for c in cols))
+        .where(table.c.run_id == run_id)
+        .order_by(*(table.c[c] for c in _ORDER))
+    )
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(stmt)]
 
