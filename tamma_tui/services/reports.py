@@ -66,6 +66,10 @@ def report_for_run(db_engine: Engine, run_id: int | str, **options: Any) -> dict
     looks = stored_looks(db_engine, run.id)
     if looks:
         report["sequential_looks"] = looks
+        if run.sequential:
+            from tamma_tui.analysis.sequential import decide_from_sequence
+
+            decide_from_sequence(report, looks)
     return report
 
 
