@@ -234,6 +234,9 @@ def import_csv(
             contexts=contexts,
             trials_per_task=int(header.get("trials_per_task") or repeats),
             seed=int(header.get("seed") or 0),
+            # the limit the run was made under travels in the header; a file without one
+            # declared none (the report's other missingness checks still apply)
+            max_error_rate=float(header.get("max_error_rate", 1.0)),
             total_trials=len(rows),
             analysis=analysis,
             arms=[(a, a == baseline, arm_sha.get(a) if arm_sha.get(a) in known else None) for a in ordered],
