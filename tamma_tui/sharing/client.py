@@ -14,6 +14,21 @@ from tamma_tui.errors import OperationFailed
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
+def _use_environment(url: str) -> bool:
+    """Proxies and CA settings from the environment apply to the platform, never to a
+    local share-server on a loopback address."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
 @dataclass
 class SendResult:
     status: int
@@ -26,7 +41,7 @@ def post_envelope(url: str, seal: Callable[[], dict[str, Any]], gate: Callable[[
                   attempts: int = 3, backoff_s: float = 0.25, timeout_s: float = 10.0) -> SendResult:
     """``gate()`` raises to stop; ``seal()`` signs a new envelope (new id, new send time)."""
     notes: list[str] = []
-    with httpx.Client(timeout=timeout_s, follow_redirects=False, trust_env=False) as client:
+    with httpx.Client(timeout=timeout_s, follow_redirects=False, trust_env=_use_environment(url)) as client:
         for attempt in range(1, attempts + 1):
             gate()
             try:
@@ -68,7 +83,7 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 def get_json(url: str, params: dict[str, str], timeout_s: float = 10.0) -> dict[str, Any]:
-    with httpx.Client(timeout=timeout_s, trust_env=False) as client:
+    with httpx.Client(timeout=timeout_s, trust_env=_use_environment(url)) as client:
         try:
             response = client.get(url, params=params)
         except httpx.TransportError as exc:

@@ -42,8 +42,9 @@ def test_send_delivers_only_the_allowlist_and_withdrawal_deletes(tmp_path, run):
         assert report.status == 200 and report.records == 3  # 3 contexts x 1 family
         wire = b"".join(server.bodies).decode()
         stored = server.aggregator.store.dump_text()
+        raw = b"".join(f.read_bytes() for f in tmp_path.glob("srv.db*"))  # the file, WAL included
         for canary in CANARIES:
-            assert canary not in wire and canary not in stored
+            assert canary not in wire and canary not in stored and canary.encode() not in raw
         envelope = json.loads(server.bodies[0])
         assert set(envelope) == {"payload", "key_id", "public_key", "sig"}
         summary = envelope["payload"]["bundle"]["configs"][0]["contexts"]["development"]
@@ -188,3 +189,30 @@ def test_consent_needs_a_method_public_suites_and_pass_rate():
     assert record.expires_at > record.granted_at and record.policy_hash == consent_mod.policy_hash()
     assert set(record.to_json()) >= {"id", "purpose", "endpoint", "suites", "fields", "policy_version",
                                      "policy_hash", "granted_at", "expires_at", "method"}
+
+
+def test_a_running_run_is_not_sent(tmp_path, run):
+    from tamma_tui.store import repo
+
+    engine, run_id = run
+    repo.update_run(engine, run_id, status="running")
+    with share_server(tmp_path / "srv.db") as server:
+        grant(server.url)
+        with pytest.raises(Refused, match="still running"):
+            svc.send(engine, run_id, server.url)
+        assert server.requests_seen == 0
+
+
+def test_revoke_with_the_platform_down_is_local_at_once_and_retried_later(tmp_path, run):
+    import socket
+
+    engine, run_id = run
+    with socket.socket() as s:  # a port with nobody listening
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    grant(dead)
+    report = svc.revoke_consent(attempts=1)
+    assert not report.delivered and "run `consent revoke` again" in report.deletion
+    assert consent_mod.load().revoked_at is not None
+    with pytest.raises(Refused, match="revoked"):
+        svc.send(engine, run_id, dead)
