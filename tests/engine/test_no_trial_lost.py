@@ -73,7 +73,7 @@ def test_a_failed_insert_keeps_its_rows_and_a_busy_store_is_retried():
 
 def test_an_unexpected_store_error_keeps_rows_in_memory_and_says_why():
     def broken(batch):
-        raise RuntimeError("boom")
+        raise RuntimeError("boom\n[SQL: INSERT INTO trial ...]")
 
     async def scenario():
         writer = BatchWriter(broken, batch_size=2, interval_s=10)
@@ -84,7 +84,7 @@ def test_an_unexpected_store_error_keeps_rows_in_memory_and_says_why():
 
     writer = asyncio.run(scenario())
     assert writer.unwritten == 3 and writer._pending == rows(3)
-    assert "RuntimeError: boom" in writer.failure
+    assert writer.failure == "storing trials failed: RuntimeError: boom"
 
 
 def _stored(db, run_id: int) -> int:
