@@ -152,3 +152,26 @@ def test_a_full_disk_keeps_what_fits_stops_and_fails_the_run(tmp_path, capsys):
     assert repo.get_run(db, out.run_id).status == RunStatus.INCOMPLETE
     # Scheduling stopped: far fewer trials ran than were planned.
     assert seen["n"] < out.total // 2
+
+
+def test_concurrent_runs_into_one_database_store_every_trial(tmp_path):
+    """Several writers on one file (issue 11: 124 trials lost with 4), with the store's own
+    busy timeout: every finished trial of every run is stored."""
+    db = open_database(tmp_path / "shared.db")
+    outcomes = []
+
+    def one(i: int) -> None:
+        folder = tmp_path / f"exp{i}"
+        folder.mkdir()
+        exp = write_experiment(folder)
+        exp.write_text(exp.read_text().replace("trials: 2", "trials: 4"))
+        outcomes.append(run_experiment(exp, db=db, engine_overrides={"batch_size": 1, "flush_interval_s": 0.001}))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert len(outcomes) == 4
+    for out in outcomes:
+        assert out.status == RunStatus.COMPLETED and _stored(db, out.run_id) == out.total
