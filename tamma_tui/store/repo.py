@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import operator
+import time
 from datetime import datetime, timezone
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -13,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from tamma_tui.config.errors import BadInput
+from tamma_tui.errors import StoreError
 from tamma_tui.config.loader import canonical_yaml, config_sha256
 from tamma_tui.config.models import AgentConfig
 
@@ -188,6 +190,30 @@ def save_trial_batch(db: Engine, run_id: int, rows: Sequence[dict[str, Any]], co
         if "full" in lowered or "no space" in lowered:
             raise StoreFull(reason) from None
         raise
+
+
+T = TypeVar("T")
+
+
+def retry_when_busy(action: Callable[[], T], *, where: str = "database", give_up_s: float = 120.0,
+                    sleep: Callable[[float], Any] = time.sleep) -> T:
+    """Run ``action`` (a whole transaction), again with backoff while another writer holds
+    the lock past the busy timeout; after ``give_up_s`` one line, not a traceback."""
+    delay = 0.05
+    started = time.monotonic()
+    while True:
+        try:
+            return action()
+        except (OperationalError, StoreBusy) as exc:
+            reason = _driver_reason(exc)
+            lowered = reason.lower()
+            if "locked" not in lowered and "busy" not in lowered:
+                raise
+            waited = time.monotonic() - started
+            if waited >= give_up_s:
+                raise StoreError(f"stayed locked by another writer for {waited:.0f} s ({reason})", file=where) from None
+            sleep(delay)
+            delay = min(delay * 2, 2.0)
 
 
 def _driver_reason(exc: BaseException) -> str:

@@ -175,3 +175,33 @@ def test_concurrent_runs_into_one_database_store_every_trial(tmp_path):
     assert len(outcomes) == 4
     for out in outcomes:
         assert out.status == RunStatus.COMPLETED and _stored(db, out.run_id) == out.total
+
+
+def test_run_level_writes_wait_for_a_lock_held_past_the_busy_timeout(tmp_path):
+    """Creating the run and recording its end retry too: with a 20 ms busy timeout and four
+    runs writing at once, every run starts, ends `completed` and keeps every trial."""
+    db = open_database(tmp_path / "shared.db")
+
+    @event.listens_for(db, "checkout")
+    def short_busy_timeout(dbapi_conn, _record, _proxy):
+        dbapi_conn.execute("PRAGMA busy_timeout=20")
+
+    outcomes, failures = [], []
+
+    def one(i: int) -> None:
+        folder = tmp_path / f"exp{i}"
+        folder.mkdir()
+        try:
+            outcomes.append(run_experiment(write_experiment(folder), db=db,
+                                           engine_overrides={"batch_size": 1, "flush_interval_s": 0.001}))
+        except Exception as exc:  # the old code: "database is locked" from the run's own rows
+            failures.append(exc)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert failures == [] and len(outcomes) == 4
+    for out in outcomes:
+        assert out.status == RunStatus.COMPLETED and _stored(db, out.run_id) == out.total
