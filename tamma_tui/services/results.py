@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from tamma_tui.store import queries, repo, views
 from tamma_tui.store.handle import Database
+from tamma_tui.vocabulary import TrialStatus
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,7 +47,7 @@ class ArmStats:
 
 def _stats(arm: str, context: str, group: "pd.DataFrame") -> ArmStats:
     # Over no ok trials, pandas' mean, quantile and max are NaN: shown as a dash.
-    ok = group[group["status"] == "ok"]
+    ok = group[group["status"] == TrialStatus.OK]
     passes = float(ok["passed"].sum())
     cost = float(group["cost_usd"].sum())
     return ArmStats(

@@ -138,7 +138,7 @@ def test_dunnett_is_the_joint_sign_flip_max_t():
     d = [r for r in dun["comparisons"] if r["family"] == "confirmatory"]
     assert all(r["correction"] == "dunnett" for r in d)
     # max-T over correlated variants is never more conservative than Bonferroni
-    for rd, rh in zip(d, h):
+    for rd, _rh in zip(d, h):
         assert rd["p_value"] <= rd["p_adjusted"] <= min(1.0, 2 * rd["p_value"]) + 3e-3
 
 
