@@ -45,6 +45,10 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+MAX_STORED_ANSWER_CHARS = 1 << 20
+STORED_ANSWER_CUT_MARK = "\n[answer cut: longer than 1 MiB characters]"
+
+
 @dataclass
 class EngineDeps:
     """What the engine talks to. Services pass the real ones; unit tests pass small fakes."""
@@ -283,8 +287,9 @@ class Runner:
         return completion, None, attempts, started
 
     async def _grade(self, task: Task, text: str, pool: ThreadPoolExecutor) -> Grade:
-        # Match grading is a string comparison: cheaper inline than a thread hop.
-        if task.grader_kind == "match":
+        # Exact/contains matching is a string comparison: cheaper inline than a thread hop.
+        # A regex (the task's own pattern) runs in the pool, time-bounded, off the loop.
+        if task.grader_kind == "match" and task.grader.get("mode") != "regex":
             return self.deps.grade(task, text)
         return await asyncio.get_running_loop().run_in_executor(pool, self.deps.grade, task, text)
 
@@ -358,7 +363,10 @@ class Runner:
             context_utilization=completion.prompt_tokens / window,
             truncated=completion.truncated,
             response_hash=hashlib.sha256(text.encode("utf-8", "replace")).hexdigest(),
-            response_text=text,
+            # The hash covers the whole answer; what is stored is capped (a 300 MB answer
+            # otherwise costs gigabytes in the writer and the database).
+            response_text=text if len(text) <= MAX_STORED_ANSWER_CHARS
+            else text[:MAX_STORED_ANSWER_CHARS] + STORED_ANSWER_CUT_MARK,
         )
         if attempts.count > 1:
             row["error_message"] = (
