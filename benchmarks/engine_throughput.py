@@ -96,7 +96,7 @@ def engine_worker(exp: str, db: str) -> None:
     # Imports are start-up too (in `process wall`): load what run_experiment imports lazily
     # before the clocks start, so `run` CPU and wall are the run's own work.
     import tamma_tui.providers.factory  # noqa: F401
-    import tamma_tui.providers.fast_http  # noqa: F401
+    import tamma_tui.providers.http.keepalive  # noqa: F401
     import tamma_tui.providers.openai_compat  # noqa: F401
     import tamma_tui.store.repo  # noqa: F401
     import tamma_tui.suites.graders  # noqa: F401

@@ -114,6 +114,8 @@ class ErrorKind(StrEnum):
     AGENT_ERROR = "agent_error"  # a command agent exited non-zero
     CONFIG_ERROR = "config_error"  # e.g. the API-key variable is not set
     GRADER_ERROR = "grader_error"  # the grader itself failed
+    INTERNAL_ERROR = "internal_error"  # a provider raised something it should have mapped
+    EXECUTOR_ERROR = "executor_error"  # a remote worker was lost twice, or its cluster went away
 
 
 RETRYABLE_ERRORS: frozenset[str] = frozenset(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tamma_tui.vocabulary import ExitCode, RunStatus
+
 
 def positive_int(text: str) -> int:
     try:
@@ -31,7 +33,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--aa", action="store_true", help="A/A run: the baseline against a copy of itself")
     run.add_argument("--concurrency", type=positive_int, metavar="N", help="override the experiment's concurrency")
     run.add_argument("--max-tasks", type=positive_int, metavar="N", help="use at most N tasks per context")
+    run.add_argument("--executor", choices=["local", "ray"],
+                     help="where trials run (default: the experiment's executor.kind, else local)")
+    run.add_argument("--ray-address", metavar="ADDRESS",
+                     help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT (default: executor.address)")
     run.set_defaults(func=_run)
+
+
+def exit_code_for_run(outcome) -> int:
+    """The CLI's reading of a run's outcome (the service only reports what happened)."""
+    if outcome.status == RunStatus.INCOMPLETE:
+        return ExitCode.FAILED        # finished trials missing from the database
+    if outcome.status == RunStatus.CANCELLED:
+        return ExitCode.INTERRUPTED
+    if outcome.over_error_threshold:
+        return ExitCode.FAILED
+    return ExitCode.OK
 
 
 def run_with_progress(args: argparse.Namespace, experiment: str, **options) -> "object":
@@ -52,7 +69,7 @@ def run_with_progress(args: argparse.Namespace, experiment: str, **options) -> "
             hint = resume_command(experiment, display.started.run_id, options.get("max_tasks"))
             sys.stderr.write(f"resume with: {hint}\n")
         raise
-    display.summary(outcome)
+    display.summary(outcome, exit_code_for_run(outcome))
     if outcome.status == "cancelled":
         sys.stderr.write(f"resume with: {resume_command(experiment, outcome.run_id, options.get('max_tasks'))}\n")
     return outcome
@@ -67,5 +84,7 @@ def _run(args: argparse.Namespace) -> int:
         aa=args.aa,
         concurrency=args.concurrency,
         max_tasks=args.max_tasks,
+        executor=args.executor,
+        ray_address=args.ray_address,
     )
-    return outcome.exit_code
+    return exit_code_for_run(outcome)

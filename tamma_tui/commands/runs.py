@@ -22,11 +22,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     export.add_argument("run", metavar="RUN")
     export.add_argument("--format", choices=["csv", "jsonl"], default="csv")
     export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    export.add_argument("--no-header", action="store_true",
+                        help="CSV without the '# tamma-bench' line (arm order and analysis plan)")
     export.set_defaults(func=_export)
 
     imp = sub.add_parser("import", help="import trial results produced elsewhere (CSV)")
     imp.add_argument("file", metavar="FILE.csv")
-    imp.add_argument("--baseline", default="baseline", metavar="NAME", help="the baseline arm")
+    imp.add_argument("--baseline", default=None, metavar="NAME",
+                     help="the baseline arm (default: the export header's, else 'baseline')")
+    imp.add_argument("--plan", metavar="FILE",
+                     help="the analysis plan (YAML/JSON, or an experiment file's 'analysis')")
     imp.add_argument("--name", help="run name (default: the file name)")
     imp.set_defaults(func=_import)
 
@@ -87,20 +92,20 @@ def _export(args: argparse.Namespace) -> int:
         fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", suffix=".part")
         try:
             with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
-                n = export_run(engine, args.run, args.format, handle)
+                n = export_run(engine, args.run, args.format, handle, header=not args.no_header)
             os.replace(tmp, target)
         except BaseException:
             os.unlink(tmp)
             raise
         print(f"wrote {n} trials to {target}", file=sys.stderr)
     else:
-        export_run(engine, args.run, args.format, sys.stdout)
+        export_run(engine, args.run, args.format, sys.stdout, header=not args.no_header)
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
     from tamma_tui.services.imports import import_csv
 
-    run_id = import_csv(_engine(args), args.file, baseline=args.baseline, name=args.name)
+    run_id = import_csv(_engine(args), args.file, baseline=args.baseline, name=args.name, plan=args.plan)
     print(run_id)
     return 0

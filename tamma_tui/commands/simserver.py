@@ -16,10 +16,10 @@ def _rate(text: str) -> float:
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "sim-server",
-        help="serve the simulated agent over the OpenAI chat-completions protocol",
+        help="serve the simulated agent over the OpenAI and Anthropic protocols",
         description="Serve the embedded simulated agent (a deterministic simulation, not a "
-        "model) at /v1/chat/completions and /v1/models, streaming or not, with optional "
-        "fault injection for testing clients and the engine.",
+        "model) at /v1/chat/completions (OpenAI), /v1/messages (Anthropic) and /v1/models, "
+        "streaming or not, with optional fault injection for testing clients and the engine.",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
@@ -38,6 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for choosing which requests fail")
     parser.add_argument("--suite", action="append", default=[], metavar="REF",
                         help="also answer for this suite's tasks (repeatable; built-ins are always known)")
+    parser.add_argument("--anthropic-gateway-usage", action="store_true",
+                        help="Anthropic streams report input tokens only in message_delta, "
+                        "as LiteLLM's proxy does")
     parser.set_defaults(func=_serve)
 
 
@@ -64,7 +67,8 @@ def _serve(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     service = SimService(faults=faults, tasks=tasks, latency_ms=args.latency_ms,
-                         latency_scale=args.latency_scale)
+                         latency_scale=args.latency_scale,
+                         anthropic_gateway_usage=args.anthropic_gateway_usage)
     try:
         sock = bind_socket(args.host, args.port)
     except OSError as exc:

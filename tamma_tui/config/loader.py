@@ -208,4 +208,9 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
             cfg = _agent_config(data, where, base_path)
             source = f"{base_path} + overrides"
         arms.append(ArmSpec(variant.name, cfg, False, source))
+    if spec.pinned is not None:
+        ppath = (p.parent / spec.pinned).resolve()
+        if not ppath.is_file():
+            raise BadInput(f"config not found: {spec.pinned}", file=p, field="pinned")
+        arms.append(ArmSpec("pinned", _agent_config(read_mapping(ppath), ppath, ppath), False, str(ppath)))
     return LoadedExperiment(spec=spec, path=p.resolve(), arms=arms)

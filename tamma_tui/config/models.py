@@ -11,8 +11,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-PROVIDERS = ("openai", "anthropic", "command", "simulated")
 from tamma_tui.vocabulary import CONTEXTS, METRICS
+
+PROVIDERS = ("openai", "anthropic", "command", "simulated")
 
 
 class _Strict(BaseModel):
@@ -102,8 +103,16 @@ class Pricing(_Strict):
     output_per_mtok: float = Field(default=0.0, ge=0)
     cached_input_per_mtok: float | None = Field(default=None, ge=0)
 
-    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        return (prompt_tokens * self.input_per_mtok + completion_tokens * self.output_per_mtok) / 1e6
+    def cost(self, prompt_tokens: int, completion_tokens: int, cached_prompt_tokens: int = 0) -> float:
+        """USD for one call. ``prompt_tokens`` includes the cached ones, which are billed at
+        ``cached_input_per_mtok`` (the input rate when that is not set)."""
+        cached = min(cached_prompt_tokens, prompt_tokens)
+        cached_rate = self.cached_input_per_mtok if self.cached_input_per_mtok is not None else self.input_per_mtok
+        return (
+            (prompt_tokens - cached) * self.input_per_mtok
+            + cached * cached_rate
+            + completion_tokens * self.output_per_mtok
+        ) / 1e6
 
 
 class AgentConfig(_Strict):
@@ -142,17 +151,41 @@ class AgentConfig(_Strict):
 
 class Guardrail(_Strict):
     metric: MetricName
-    margin: float = Field(ge=0)
+    # in the metric's units, or relative to the baseline's mean as a percentage ("5%")
+    margin: float | str = 0.0
+
+    @field_validator("margin")
+    @classmethod
+    def _margin(cls, value: float | str) -> float | str:
+        if isinstance(value, str):
+            text = value.strip()
+            if not text.endswith("%"):
+                raise ValueError(f"a margin is a number or a percentage like '5%', got {value!r}")
+            try:
+                number = float(text[:-1])
+            except ValueError:
+                raise ValueError(f"a margin is a number or a percentage like '5%', got {value!r}") from None
+            if number < 0:
+                raise ValueError("margin must be >= 0")
+            return text
+        if value < 0:
+            raise ValueError("margin must be >= 0")
+        return value
 
 
 
 class AnalysisPlan(_Strict):
     alpha: float = Field(default=0.05, gt=0, lt=1)
-    correction: Literal["holm", "bh"] = "holm"
+    correction: Literal["holm", "bh", "dunnett"] = "holm"
     primary_metric: MetricName = "pass_rate"
     guardrails: list[Guardrail] = Field(default_factory=list)
+    # pass rate, score, context use: points; other metrics: a fraction of the baseline mean
     mde: float | None = Field(default=None, gt=0)
     power: float = Field(default=0.8, gt=0, lt=1)
+    midp: bool = False  # mid-p McNemar for pass rate at one trial per task
+    secondary_metrics: list[MetricName] | None = None  # None: every other metric
+    utility: str | None = None  # e.g. "pass_rate - 50 * cost_usd": chooses among ties
+    pool_baseline_history: bool = False
 
 
 
@@ -187,6 +220,14 @@ class VariantSpec(_Strict):
         return self
 
 
+class ExecutorSpec(_Strict):
+    """Where trials run: in this process (local) or on a Ray cluster's workers."""
+
+    kind: Literal["local", "ray"] = "local"
+    address: str = "auto"  # ray: auto | HOST:PORT | ray://HOST:PORT
+    max_workers: int = Field(default=2, ge=1, le=4096)
+
+
 class ExperimentSpec(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
@@ -206,8 +247,12 @@ class ExperimentSpec(_Strict):
     session: Literal["isolated", "mixed"] = "isolated"
     baseline: str
     variants: list[VariantSpec] = Field(default_factory=list)
+    # A frozen config re-run alongside every run: history tells provider drift (it moves
+    # too) from a config regression (only the current config moves).
+    pinned: str | None = None
     analysis: AnalysisPlan = Field(default_factory=AnalysisPlan)
     sequential: SequentialPlan = Field(default_factory=SequentialPlan)
+    executor: ExecutorSpec = Field(default_factory=ExecutorSpec)
 
     @field_validator("contexts")
     @classmethod
@@ -221,6 +266,8 @@ class ExperimentSpec(_Strict):
         names = [v.name for v in self.variants]
         if "baseline" in names:
             raise ValueError("variants: the name 'baseline' is reserved for the baseline arm")
+        if "pinned" in names:
+            raise ValueError("variants: the name 'pinned' is reserved for the pinned configuration")
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
             raise ValueError(f"variants: duplicate names {sorted(dupes)}")

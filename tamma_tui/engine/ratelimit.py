@@ -11,10 +11,11 @@ import asyncio
 import time
 from typing import Callable
 
+from tamma_tui.providers.tokens import tokens_for_chars
 
-def estimate_tokens(text_chars: int) -> int:
-    """A rough count (about four characters per token for English and code)."""
-    return text_chars // 4 + 1
+
+# The one estimate (providers/tokens.py), counted from a number of characters.
+estimate_tokens = tokens_for_chars
 
 
 class TokenBucket:

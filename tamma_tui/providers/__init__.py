@@ -5,5 +5,6 @@
 - ``command``: an external CLI agent (DESIGN §3)
 - ``simulated``: the embedded simulated agent and its OpenAI-protocol server
 - ``factory``: ``make_provider(config)`` and ``preflight(config, source)``
-- ``http_common`` / ``fast_http``: shared HTTP plumbing (errors, keys, pooled transports)
+- ``http/``: HTTP plumbing (sender protocol, httpx sender, keep-alive client, error
+  mapping, SSE); ``keys``: API keys and redaction; ``tokens``: the one token estimate
 """

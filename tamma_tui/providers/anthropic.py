@@ -2,7 +2,8 @@
 
 Stream events used: ``message_start`` (usage.input_tokens, cache reads), each
 ``content_block_delta`` of type ``text_delta`` (the text; the first one sets ttft),
-``message_delta`` (usage.output_tokens and stop_reason), ``message_stop`` and ``error``.
+``message_delta`` (cumulative usage: output tokens, and input tokens where a gateway
+reports them only there; stop_reason), ``message_stop`` and ``error``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import httpx
 from tamma_tui.config.models import AgentConfig
 
 from .base import SERVER_ERROR, AgentRequest, Completion, ProviderError
-from .http_common import (
+from .http import (
     HttpResponse,
     SseData,
     as_provider_errors,
@@ -24,9 +25,8 @@ from .http_common import (
     decompress,
     make_sender,
     post_checked,
-    read_api_key,
-    redact,
 )
+from .keys import read_api_key, redact
 from .jsonfast import dumps, loads
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -136,9 +136,15 @@ class AnthropicProvider:
                     cached = int(usage.get("cache_read_input_tokens") or 0)
                     completion_tokens = int(usage.get("output_tokens") or 0)
                 elif kind == "message_delta":
+                    # Cumulative counts. Gateways (LiteLLM's proxy) send input tokens only
+                    # here, with 0 in message_start: read both, keep the larger.
                     usage = event.get("usage") or {}
                     if usage.get("output_tokens") is not None:
                         completion_tokens = int(usage["output_tokens"])
+                    if usage.get("input_tokens") is not None:
+                        prompt_tokens = max(prompt_tokens, int(usage["input_tokens"]))
+                    if usage.get("cache_read_input_tokens") is not None:
+                        cached = max(cached, int(usage["cache_read_input_tokens"]))
                     stop_reason = (event.get("delta") or {}).get("stop_reason") or stop_reason
                 elif kind == "message_stop":
                     stopped = True

@@ -23,7 +23,8 @@ from typing import Any, Mapping, Sequence
 from tamma_tui.config.models import AgentConfig
 
 from .base import AGENT_ERROR, TIMEOUT, AgentRequest, Completion, ProviderError
-from .http_common import estimate_tokens, redact
+from .keys import redact
+from .tokens import estimate_tokens
 
 USAGE_KEY = "tamma_usage"
 STDERR_TAIL_CHARS = 300

@@ -23,18 +23,17 @@ from tamma_tui import __version__
 from tamma_tui.config.models import AgentConfig
 
 from .base import SERVER_ERROR, AgentRequest, Completion, ProviderError
-from .http_common import (
+from .http import (
     HttpResponse,
     SseData,
     as_provider_errors,
     bad_response,
     decompress,
-    estimate_tokens,
     make_sender,
     post_checked,
-    read_api_key,
-    redact,
 )
+from .keys import read_api_key, redact
+from .tokens import estimate_tokens
 from .jsonfast import dumps, loads
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"

@@ -2,32 +2,51 @@
 
 Contract (DESIGN §3): columns ``arm, task_id, context, repeat, passed, score, latency_s,
 cost_usd, prompt_tokens, completion_tokens``, optional ``ttft_s, context_window,
-config_sha256`` (other columns, such as those ``export`` adds, are ignored). The baseline
-arm is ``baseline`` unless another is named. Everything is validated before anything is
-written, and the run is written in one transaction.
+config_sha256``, and the columns ``export`` adds (``status, error_kind, error_message,
+attempts, truncated, ...``), so every exported trial re-imports, errored ones included
+(their outcome cells are empty). Unknown columns are ignored.
+
+A file written by ``export`` starts with a header line (``# tamma-bench {...}``) holding the
+arm order and the analysis plan; ``--plan FILE`` gives or overrides the plan. Either way
+the decision after a round trip is the one the original run gave. The baseline is, in
+order: ``--baseline``, the header's, ``baseline``.
+
+Everything is validated before anything is written, and the run is written in one
+transaction.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import json
 import math
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
-
-from tamma_tui.config.errors import BadInput
+from tamma_tui.errors import BadInput
 from tamma_tui.store import repo
-from tamma_tui.store.models import ConfigVersion, utcnow
+from tamma_tui.store.db import transaction
+from tamma_tui.store.handle import Database
+from tamma_tui.store.models import utcnow
+from tamma_tui.vocabulary import ErrorKind, RunKind, RunStatus, TrialStatus
 
 REQUIRED = (
     "arm", "task_id", "context", "repeat", "passed", "score", "latency_s", "cost_usd",
     "prompt_tokens", "completion_tokens",
 )
-OPTIONAL = ("ttft_s", "context_window", "config_sha256")
+#: Outcome cells an errored trial may leave empty.
+OUTCOME = ("passed", "score", "latency_s", "cost_usd", "prompt_tokens", "completion_tokens")
+OPTIONAL = (
+    "ttft_s", "context_window", "config_sha256", "status", "error_kind", "error_message",
+    "attempts", "truncated", "output_tps", "context_utilization", "response_hash",
+    "session_position",
+)
+HEADER_PREFIX = "# tamma-bench "
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f"}
+_STATUSES = {s.value for s in TrialStatus}
+_ERROR_KINDS = {k.value for k in ErrorKind}
 
 
 def _bool(text: str) -> bool:
@@ -59,96 +78,173 @@ def _nonempty(text: str) -> str:
     return text.strip()
 
 
+def _one_of(allowed: set[str], what: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.strip()
+        if value not in allowed:
+            raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(sorted(allowed))}")
+        return value
+
+    return parse
+
+
 PARSERS: dict[str, Callable[[str], Any]] = {
     "arm": _nonempty, "task_id": _nonempty, "context": _nonempty, "repeat": _int,
     "passed": _bool, "score": _float, "latency_s": _float, "cost_usd": _float,
     "prompt_tokens": _int, "completion_tokens": _int, "ttft_s": _float,
     "context_window": _int, "config_sha256": _nonempty,
+    "status": _one_of(_STATUSES, "status"), "error_kind": _one_of(_ERROR_KINDS, "error kind"),
+    "error_message": str, "attempts": _int, "truncated": _bool, "output_tps": _float,
+    "context_utilization": _float, "response_hash": _nonempty, "session_position": _int,
 }
 
 
+def _header(first_line: str, path: str | Path) -> dict[str, Any]:
+    try:
+        data = json.loads(first_line[len(HEADER_PREFIX):])
+        run = data["run"]
+        if not isinstance(run, dict):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        raise BadInput("the '# tamma-bench' header line is not valid", file=path, field="line 1") from None
+    return run
+
+
 def parse_csv(path: str | Path) -> list[dict[str, Any]]:
+    return read_csv(path)[0]
+
+
+def read_csv(path: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """(trial rows, the export header's run description or {})."""
     p = Path(path)
     if not p.is_file():
         raise BadInput("file not found", file=path)
     try:
-        handle = p.open(newline="", encoding="utf-8-sig")
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadInput("not a UTF-8 text file", file=path) from None
     except OSError as exc:
         raise BadInput(f"cannot read: {exc.strerror}", file=path) from None
-    with handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        missing = [c for c in REQUIRED if c not in header]
-        if missing:
-            raise BadInput(f"missing required column(s): {', '.join(missing)}", file=path, field="header")
-        reader.fieldnames = header
-        rows: list[dict[str, Any]] = []
-        seen: set[tuple[str, str, int]] = set()
-        try:
-            for line_no, raw in enumerate(reader, start=2):
-                row: dict[str, Any] = {}
-                for col in (*REQUIRED, *OPTIONAL):
-                    text = raw.get(col)
-                    if text is None or (col in OPTIONAL and not text.strip()):
-                        continue
-                    try:
-                        row[col] = PARSERS[col](text)
-                    except ValueError as exc:
-                        raise BadInput(str(exc), file=path, field=f"line {line_no}, column {col}") from None
-                key = (row["arm"], row["task_id"], row["repeat"])
-                if key in seen:
-                    raise BadInput(
-                        f"duplicate trial (arm {key[0]!r}, task {key[1]!r}, repeat {key[2]})",
-                        file=path, field=f"line {line_no}",
-                    )
-                seen.add(key)
-                rows.append(row)
-        except csv.Error as exc:
-            raise BadInput(f"malformed CSV: {exc}", file=path, field=f"line {reader.line_num}") from None
-        except UnicodeDecodeError:
-            raise BadInput("not a UTF-8 text file", file=path) from None
+    header: dict[str, Any] = {}
+    first_line_no = 2
+    if text.startswith(HEADER_PREFIX):
+        first, _, text = text.partition("\n")
+        header = _header(first, path)
+        first_line_no = 3
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    names = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        raise BadInput(f"missing required column(s): {', '.join(missing)}", file=path, field="header")
+    reader.fieldnames = names
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple[str, str, int]] = set()
+    try:
+        for line_no, raw in enumerate(reader, start=first_line_no):
+            rows.append(_row(raw, path, line_no))
+            key = (rows[-1]["arm"], rows[-1]["task_id"], rows[-1]["repeat"])
+            if key in seen:
+                raise BadInput(
+                    f"duplicate trial (arm {key[0]!r}, task {key[1]!r}, repeat {key[2]})",
+                    file=path, field=f"line {line_no}",
+                )
+            seen.add(key)
+    except csv.Error as exc:
+        raise BadInput(f"malformed CSV: {exc}", file=path, field=f"line {reader.line_num}") from None
     if not rows:
         raise BadInput("no trial rows", file=path)
-    return rows
+    return rows, header
 
 
-def import_csv(engine: Engine, path: str | Path, *, baseline: str = "baseline", name: str | None = None) -> int:
-    """Validate the whole file, then write the run in one transaction; return its id."""
-    rows = parse_csv(path)
+def _row(raw: dict[str, Any], path: str | Path, line_no: int) -> dict[str, Any]:
+    status_text = (raw.get("status") or "").strip()
+    errored = bool(status_text) and status_text != TrialStatus.OK
+    row: dict[str, Any] = {}
+    for col in (*REQUIRED, *OPTIONAL):
+        text = raw.get(col)
+        if text is None:
+            continue
+        if not text.strip() and (col in OPTIONAL or (errored and col in OUTCOME)):
+            continue  # an errored trial has no outcome; optional cells may be blank
+        try:
+            row[col] = PARSERS[col](text)
+        except ValueError as exc:
+            raise BadInput(str(exc), file=path, field=f"line {line_no}, column {col}") from None
+    row.setdefault("status", TrialStatus.OK.value)
+    if row["status"] != TrialStatus.OK:
+        row["passed"] = row["score"] = None  # never graded: not a failure of the answer
+        row.setdefault("cost_usd", 0.0)
+    return row
+
+
+def _load_plan(path: str | Path) -> dict[str, Any]:
+    from tamma_tui.config.loader import read_mapping, validate_model
+    from tamma_tui.config.models import AnalysisPlan
+
+    data = read_mapping(path)
+    data = data.get("analysis", data) if isinstance(data, dict) else data  # an experiment file works too
+    return validate_model(AnalysisPlan, data, path).model_dump(mode="json")
+
+
+def _arm_order(rows: list[dict[str, Any]], header: dict[str, Any], baseline: str) -> list[str]:
+    seen = list(dict.fromkeys(r["arm"] for r in rows))
+    listed = [a for a in header.get("arms") or [] if a in seen]
+    ordered = listed + [a for a in seen if a not in listed]
+    return [baseline] + [a for a in ordered if a != baseline]
+
+
+def import_csv(
+    db: Database,
+    path: str | Path,
+    *,
+    baseline: str | None = None,
+    name: str | None = None,
+    plan: str | Path | None = None,
+) -> int:
+    """Validate the whole file (and the plan), then write the run in one transaction;
+    return its id."""
+    rows, header = read_csv(path)
+    analysis = _load_plan(plan) if plan is not None else header.get("analysis") or {}
+    baseline = baseline or header.get("baseline") or "baseline"
     arms = list(dict.fromkeys(r["arm"] for r in rows))
+    if len(arms) == 1:
+        baseline = arms[0]  # one configuration benchmarked alone: a history point, not an A/B
     if baseline not in arms:
         raise BadInput(
             f"baseline arm {baseline!r} not found; arms are {', '.join(arms)} (use --baseline NAME)",
             file=path, field="arm",
         )
-    if len(arms) < 2:
-        raise BadInput("needs at least two arms to compare", file=path, field="arm")
-    ordered = [baseline] + [a for a in arms if a != baseline]
-    contexts = sorted({r["context"] for r in rows})
+    ordered = _arm_order(rows, header, baseline)
+    found = {r["context"] for r in rows}
+    contexts = [c for c in header.get("contexts") or [] if c in found] + sorted(
+        found - set(header.get("contexts") or []))
     repeats = max(r["repeat"] for r in rows) + 1
     arm_sha = {r["arm"]: r.get("config_sha256") for r in rows if r.get("config_sha256")}
-    with Session(engine) as session:
+    arm_sha = {**(header.get("arm_configs") or {}), **arm_sha}
+    with transaction(db) as session:
         # A foreign key must point at a stored config version; imported hashes are kept on
         # the trials and linked to the arm only when that version is known here.
-        known = {sha for sha in arm_sha.values() if session.get(ConfigVersion, sha) is not None}
+        known = repo.known_config_shas(session, arm_sha.values())
         run_id = repo.create_run(
             session,
             name=name or Path(path).stem,
-            kind="import",
-            status="completed",
+            kind=RunKind.IMPORT,
+            status=RunStatus.COMPLETED,
             suite=f"import:{Path(path).name}",
             contexts=contexts,
-            trials_per_task=repeats,
+            trials_per_task=int(header.get("trials_per_task") or repeats),
+            seed=int(header.get("seed") or 0),
             total_trials=len(rows),
+            analysis=analysis,
             arms=[(a, a == baseline, arm_sha.get(a) if arm_sha.get(a) in known else None) for a in ordered],
         )
         trials = [
             {
                 **r,
                 "run_id": run_id,
-                "status": "ok",
-                "context_utilization": (r["prompt_tokens"] / r["context_window"])
-                if r.get("context_window") else None,
+                "context_utilization": r.get("context_utilization", (r["prompt_tokens"] / r["context_window"])
+                                             if r.get("context_window") and r.get("prompt_tokens") is not None
+                                             else None),
             }
             for r in rows
         ]
@@ -156,6 +252,6 @@ def import_csv(engine: Engine, path: str | Path, *, baseline: str = "baseline", 
         conn = session.connection()
         for start in range(0, len(trials), 5000):
             repo.insert_trials(conn, trials[start : start + 5000])
-        repo.update_run(conn, run_id, cost_usd=math.fsum(r["cost_usd"] for r in rows), finished_at=utcnow())
-        session.commit()
+        cost = math.fsum(r.get("cost_usd") or 0.0 for r in rows)
+        repo.update_run(conn, run_id, cost_usd=cost, finished_at=utcnow())
     return run_id

@@ -120,15 +120,19 @@ class ProgressDisplay:
             self._progress.stop()
             self._progress = None
 
-    def summary(self, outcome: Any) -> None:
-        """The last word: a JSON summary object, or one line for people."""
+    def summary(self, outcome: Any, exit_code: int | None = None) -> None:
+        """The last word: a JSON summary object, or one line for people. ``exit_code`` is
+        the CLI's reading of the outcome, shown in the JSON summary."""
         self._stop()
         fields = {
             "run_id": outcome.run_id, "status": outcome.status, "done": outcome.done,
             "total": outcome.total, "errors": outcome.errors, "error_rate": round(outcome.error_rate, 6),
             "cost_usd": round(outcome.cost_usd, 6), "elapsed_s": round(outcome.elapsed_s, 3),
-            "exit_code": outcome.exit_code,
         }
+        if exit_code is not None:
+            fields["exit_code"] = exit_code
+        if outcome.message:
+            fields["message"] = outcome.message
         if self.json_mode:
             self.stream.write(json.dumps({"event": "Summary", **fields}) + "\n")
             self.stream.flush()
@@ -138,7 +142,10 @@ class ProgressDisplay:
             f"run {outcome.run_id} {outcome.status}: {outcome.done}/{outcome.total} trials, "
             f"{errors}, cost ${outcome.cost_usd:.4f}, {outcome.elapsed_s:.1f} s"
         )
-        if outcome.exit_code == 1:
+        if outcome.status == "incomplete":
+            # One clear line on stderr: finished trials are missing from the database.
+            sys.stderr.write(f"run {outcome.run_id} incomplete: {outcome.message}\n")
+        elif outcome.over_error_threshold:
             self._console_obj().print(
                 f"[red]error rate {outcome.error_rate:.1%} is above the run's threshold "
                 f"{outcome.max_error_rate:.1%}[/]"

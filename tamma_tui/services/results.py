@@ -6,9 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from sqlalchemy.engine import Engine
-
-from tamma_tui.store import queries, repo
+from tamma_tui.store import queries, repo, views
+from tamma_tui.store.handle import Database
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -86,10 +85,10 @@ class RunView:
     stats: list[ArmStats]
 
 
-def show_run(engine: Engine, run_id: int | str, *, by_context: bool = False) -> RunView:
-    run = repo.get_run(engine, run_id)
-    arms = queries.arm_configs(engine, run.id)
-    frame = queries.load_trials_frame(engine, run.id)
+def show_run(db: Database, run_id: int | str, *, by_context: bool = False) -> RunView:
+    run = repo.get_run(db, run_id)
+    arms = queries.arm_configs(db, run.id)
+    frame = queries.load_trials_frame(db, run.id)
     return RunView(run=run, arms=arms, stats=arm_stats(frame, [a["name"] for a in arms], by_context=by_context))
 
 
@@ -154,43 +153,62 @@ def render_run(view: RunView, *, by_context: bool = False, metrics: tuple[str, .
     return Group(*tables)
 
 
-def iter_export_rows(engine: Engine, run_id: int | str) -> Iterator[dict[str, Any]]:
-    """Every trial of a run as a plain dict of EXPORT_COLUMNS, in a stable order."""
-    from sqlalchemy import select
-
-    from tamma_tui.store.models import Trial
-
-    run = repo.get_run(engine, run_id)
-    t = Trial.__table__
-    stmt = (
-        select(*(t.c[c] for c in EXPORT_COLUMNS))
-        .where(t.c.run_id == run.id)
-        .order_by(t.c.arm, t.c.task_id, t.c.repeat)
-    )
-    with engine.connect() as conn:
-        for row in conn.execute(stmt):
-            out = dict(zip(EXPORT_COLUMNS, row))
-            for key in ("started_at", "finished_at"):
-                if out[key] is not None:
-                    out[key] = out[key].isoformat()
-            yield out
+#: The first line of a CSV export: the run's identity, arm order and analysis plan, so an
+#: import of the file decides exactly as the original run did. ``import`` reads it; other
+#: CSV readers skip it as a comment (pandas: ``comment="#"``) or use ``--no-header``.
+HEADER_PREFIX = "# tamma-bench "
 
 
-def export_run(engine: Engine, run_id: int | str, fmt: str, stream) -> int:
-    """Write a run's trials as CSV or JSON Lines to ``stream``; return the row count."""
+def export_header(db: Database, run_id: int | str) -> dict[str, Any]:
+    run = repo.get_run(db, run_id)
+    arms = queries.arm_configs(db, run.id)
+    try:
+        analysis = json.loads(run.analysis_json or "{}")
+    except ValueError:
+        analysis = {}
+    return {
+        "format": 1,
+        "run": {
+            "id": run.id, "name": run.name, "kind": run.kind, "suite": run.suite,
+            "suite_version": getattr(run, "suite_version", "") or "",
+            "contexts": [c for c in (run.contexts or "").split(",") if c],
+            "trials_per_task": run.trials_per_task, "seed": run.seed, "total_trials": run.total_trials,
+            "baseline": next((a["name"] for a in arms if a["baseline"]), arms[0]["name"] if arms else None),
+            "arms": [a["name"] for a in arms],
+            "arm_configs": {a["name"]: a["config_sha256"] for a in arms if a["config_sha256"]},
+            "analysis": analysis,
+        },
+    }
+
+
+def iter_export_rows(db: Database, run_id: int | str) -> Iterator[dict[str, Any]]:
+    """Every trial of a run (errored ones too) as a plain dict of EXPORT_COLUMNS: arms in
+    run order (baseline first), then task and repeat."""
+    run = repo.get_run(db, run_id)
+    return views.export_rows(db, int(run.id), EXPORT_COLUMNS)
+
+
+def export_run(db: Database, run_id: int | str, fmt: str, stream, *, header: bool = True) -> int:
+    """Write a run's trials as CSV or JSON Lines to ``stream``; return the row count.
+
+    CSV starts with the header line (see HEADER_PREFIX) unless ``header`` is False."""
     import csv
 
     n = 0
     if fmt == "csv":
+        if header:
+            stream.write(HEADER_PREFIX + json.dumps(export_header(db, run_id), sort_keys=True) + "\n")
         writer = csv.DictWriter(stream, fieldnames=list(EXPORT_COLUMNS), lineterminator="\n")
         writer.writeheader()
-        for row in iter_export_rows(engine, run_id):
+        for row in iter_export_rows(db, run_id):
             if row["passed"] is not None:
                 row["passed"] = int(row["passed"])
+            if row["truncated"] is not None:
+                row["truncated"] = int(row["truncated"])
             writer.writerow(row)
             n += 1
     else:
-        for row in iter_export_rows(engine, run_id):
+        for row in iter_export_rows(db, run_id):
             stream.write(json.dumps(row, sort_keys=False) + "\n")
             n += 1
     return n

@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+#: The pre-migration schema version kept in ``schema_info``; the schema now evolves by
+#: Alembic migrations (store/migrations).
 SCHEMA_VERSION = 1
 
 
@@ -59,6 +61,7 @@ class Run(SQLModel, table=True):
     kind: str = "experiment"
     status: str = "running"
     suite: str = ""
+    suite_version: str = ""  # content hash of the suite's task files ('' before it was kept)
     contexts: str = ""  # comma-separated
     trials_per_task: int = 1
     seed: int = 0
@@ -150,3 +153,16 @@ class AuditEvent(SQLModel, table=True):
     action: str
     subject: str = ""
     details_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    # The hash chain (store/audit.py): position, what changed, and the link to the previous event.
+    seq: int | None = Field(default=None, index=True, unique=True)
+    reason: str = ""
+    before_sha256: str | None = None
+    after_sha256: str | None = None
+    prev_hash: str | None = None
+    hash: str | None = None
+
+
+# Tables of other rooms, imported last so the metadata (and Alembic) sees them.
+from . import history as _history_tables  # noqa: E402,F401
+from . import audit as _audit_tables  # noqa: E402,F401
+from . import changes as _change_tables  # noqa: E402,F401

@@ -68,6 +68,12 @@ def load_trials_frame(
     return frame
 
 
+# Trials reach analysis sorted by task, never in the order they happened to finish, so
+# figures (bootstrap resamples above all) cannot depend on scheduling.
+_ORDER = ("arm", "task_id", "repeat")  # the unique key's order: SQLite walks its index, no sort
+_ORDER_SQL = ", ".join(f'"{c}"' for c in _ORDER)
+
+
 def _fetch_trial_rows(engine: Engine, run_id: int, cols: list[str]) -> list[tuple]:
     """Plain tuples straight from the driver: SQLAlchemy's per-row processing costs
     several seconds on a million rows, and these columns need no conversion."""
@@ -76,12 +82,16 @@ def _fetch_trial_rows(engine: Engine, run_id: int, cols: list[str]) -> list[tupl
         raw = engine.raw_connection()
         try:
             cur = raw.cursor()
-            cur.execute(f"SELECT {names} FROM trial WHERE run_id = ?", (run_id,))
+            cur.execute(f"SELECT {names} FROM trial WHERE run_id = ? ORDER BY {_ORDER_SQL}", (run_id,))
             return cur.fetchall()
         finally:
             raw.close()
     table = Trial.__table__
-    stmt = select(*(table.c[c] for c in cols)).where(table.c.run_id == run_id)
+    stmt = (
+        select(*(table.c[c] for c in cols))
+        .where(table.c.run_id == run_id)
+        .order_by(*(table.c[c] for c in _ORDER))
+    )
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(stmt)]
 
@@ -119,3 +129,20 @@ def arm_configs(engine: Engine, run_id: int) -> list[dict[str, Any]]:
             for n, b, sha, m, p, a in session.execute(stmt)
         ]
 
+
+
+def baseline_history_runs(engine: Engine, *, config_sha256: str, suite: str, exclude_run: int,
+                          suite_version: str | None = None) -> list[tuple[int, str]]:
+    """(run id, arm name) of earlier runs that ran this exact configuration on the same
+    suite (and suite version, when the store records one), oldest first."""
+    from .models import Run
+
+    stmt = (select(RunArm.run_id, RunArm.name)
+            .join(Run, Run.id == RunArm.run_id)
+            .where(RunArm.config_sha256 == config_sha256, Run.suite == suite, Run.id != exclude_run,
+                   Run.id < exclude_run)
+            .order_by(RunArm.run_id))
+    if suite_version is not None and "suite_version" in Run.__table__.c:
+        stmt = stmt.where(Run.__table__.c.suite_version == suite_version)
+    with engine.connect() as conn:
+        return [(int(r[0]), str(r[1])) for r in conn.execute(stmt)]

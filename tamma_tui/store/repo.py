@@ -9,12 +9,14 @@ from typing import Any, Iterable, Sequence
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from tamma_tui.config.errors import BadInput
 from tamma_tui.config.loader import canonical_yaml, config_sha256
 from tamma_tui.config.models import AgentConfig
 
+from .write_errors import StoreBusy, StoreFull
 from .models import AuditEvent, ConfigVersion, Experiment, Run, RunArm, Trial, utcnow
 
 # Every batch row carries every column (executemany needs one shape), defaults filled.
@@ -26,23 +28,38 @@ _TRIAL_DEFAULTS: dict[str, Any] = {
 
 
 def register_config(session: Session, config: AgentConfig, source_path: str | None = None) -> str:
-    """Store a config version once (idempotent on its SHA-256); return the hash."""
+    """Store a config version once (idempotent on its SHA-256); return the hash.
+
+    Several processes may register the same configuration at once (parallel runs on one
+    database), so the insert ignores a row another writer committed first."""
     sha = config_sha256(config)
     if session.get(ConfigVersion, sha) is None:
-        session.add(
-            ConfigVersion(
-                sha256=sha,
-                agent_id=config.agentId,
-                name=config.name,
-                version=str(config.version),
-                provider=config.provider,
-                model=config.model,
-                canonical_yaml=canonical_yaml(config),
-                source_path=source_path,
-            )
+        values = dict(
+            sha256=sha,
+            agent_id=config.agentId,
+            name=config.name,
+            version=str(config.version),
+            provider=config.provider,
+            model=config.model,
+            canonical_yaml=canonical_yaml(config),
+            source_path=source_path,
+            created_at=utcnow(),
         )
+        session.execute(insert_ignoring_duplicates(session.get_bind(), ConfigVersion.__table__, ["sha256"]), values)
         session.flush()
     return sha
+
+
+def insert_ignoring_duplicates(bind: Engine | Connection, table, key: list[str]):
+    """INSERT that skips a row whose key exists, in the dialect's own words."""
+    dialect = bind.dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:  # pragma: no cover - other dialects: a plain insert (a race then fails loudly)
+        return insert(table)
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=key)
 
 
 def create_experiment(
@@ -62,6 +79,14 @@ def create_experiment(
     return row.id
 
 
+def known_config_shas(session: Session, shas: Iterable[str | None]) -> set[str]:
+    """Which of these config hashes are stored here."""
+    wanted = {sha for sha in shas if sha}
+    if not wanted:
+        return set()
+    return set(session.scalars(select(ConfigVersion.sha256).where(ConfigVersion.sha256.in_(wanted))))
+
+
 def create_run(
     session: Session,
     *,
@@ -70,6 +95,7 @@ def create_run(
     kind: str = "experiment",
     experiment_id: int | None = None,
     suite: str = "",
+    suite_version: str = "",
     contexts: Iterable[str] = (),
     trials_per_task: int = 1,
     seed: int = 0,
@@ -89,6 +115,7 @@ def create_run(
         status=status,
         experiment_id=experiment_id,
         suite=suite,
+        suite_version=suite_version,
         contexts=",".join(contexts),
         trials_per_task=trials_per_task,
         seed=seed,
@@ -141,14 +168,33 @@ def insert_trials(engine: Engine | Connection, rows: Sequence[dict[str, Any]]) -
 def save_trial_batch(engine: Engine, run_id: int, rows: Sequence[dict[str, Any]], cost_usd: float) -> int:
     """The engine's writes: a batch of trials and the run's cost as of that batch, in one
     transaction, so the cost on disk is always the cost of the trials on disk (a resumed
-    run's budget starts from it)."""
-    with engine.begin() as conn:
-        inserted = _insert_trials(conn, rows)
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("UPDATE run SET cost_usd = ? WHERE id = ?", (cost_usd, run_id))
-        else:  # pragma: no cover - the store is SQLite; kept dialect-neutral below it
-            conn.execute(update(Run.__table__).where(Run.__table__.c.id == run_id).values(cost_usd=cost_usd))
-        return inserted
+    run's budget starts from it).
+
+    Raises StoreBusy when the write lock stayed taken past the busy timeout and StoreFull
+    when the disk is full; the caller keeps the rows and decides (engine/writer.py)."""
+    try:
+        with engine.begin() as conn:
+            inserted = _insert_trials(conn, rows)
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("UPDATE run SET cost_usd = ? WHERE id = ?", (cost_usd, run_id))
+            else:  # pragma: no cover - the store is SQLite; kept dialect-neutral below it
+                conn.execute(update(Run.__table__).where(Run.__table__.c.id == run_id).values(cost_usd=cost_usd))
+            return inserted
+    except OperationalError as exc:
+        reason = _driver_reason(exc)
+        lowered = reason.lower()
+        if "locked" in lowered or "busy" in lowered:
+            raise StoreBusy(reason) from None
+        if "full" in lowered or "no space" in lowered:
+            raise StoreFull(reason) from None
+        raise
+
+
+def _driver_reason(exc: BaseException) -> str:
+    """The driver's one-line message, never the statement or its parameters."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig)
+    return text.splitlines()[0] if text else type(orig).__name__
 
 
 def _insert_trials(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
@@ -163,10 +209,7 @@ def _insert_trials(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     clean = [{**_TRIAL_DEFAULTS, **row} for row in rows]
     table = Trial.__table__
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = pg_insert(table).on_conflict_do_nothing(index_elements=["run_id", "arm", "task_id", "repeat"])
-        return max(int(conn.execute(stmt, clean).rowcount or 0), 0)
+        return _insert_trials_postgresql(conn, table, clean)
     have = set()  # pragma: no cover - other dialects: filter duplicates by hand
     for rid in {r["run_id"] for r in clean}:
         stmt = select(Trial.arm, Trial.task_id, Trial.repeat).where(Trial.run_id == rid)
@@ -175,6 +218,32 @@ def _insert_trials(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     if fresh:
         conn.execute(insert(table), fresh)
     return len(fresh)
+
+
+# PostgreSQL: the driver's executemany reports no reliable row count, so each chunk is one
+# multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING id, and the returned ids are counted.
+# A chunk stays well under the protocol's 65,535 bound parameters (28 columns a row).
+_PG_CHUNK = 1000
+
+
+def _insert_trials_postgresql(conn: Connection, table, rows: Sequence[dict[str, Any]]) -> int:
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    for row in rows:  # the same contract, and message, as the SQLite path
+        for name in _DATETIME_COLUMNS:
+            value = row.get(name)
+            if value is not None and value.utcoffset() is None:
+                raise ValueError("trial datetimes must be timezone-aware")
+    inserted = 0
+    for start in range(0, len(rows), _PG_CHUNK):
+        stmt = (
+            pg_insert(table)
+            .values(list(rows[start:start + _PG_CHUNK]))
+            .on_conflict_do_nothing(index_elements=["run_id", "arm", "task_id", "repeat"])
+            .returning(table.c.id)
+        )
+        inserted += len(conn.execute(stmt).all())
+    return inserted
 
 
 # SQLite: one prepared INSERT run through the driver's executemany. SQLAlchemy's own
@@ -253,6 +322,39 @@ def run_arms(engine: Engine, run_id: int) -> list[RunArm]:
 
 
 def record_audit(session: Session, action: str, subject: str = "", actor: str = "", **details: Any) -> None:
-    session.add(
-        AuditEvent(action=action, subject=subject, actor=actor, details_json=json.dumps(details, default=str))
-    )
+    from .audit import append_event  # the hash-chained trail
+
+    append_event(session, actor=actor, action=action, subject=subject,
+                 reason=str(details.get("reason", "") or ""), details=details)
+
+
+def record_look(engine: Engine, run_id: int, *, n_tasks: int, metric: str, results: dict[str, Any],
+                decision: str) -> int:
+    """Store one interim analysis of a sequential run (every look is kept); its number."""
+    from sqlmodel import select as model_select
+
+    from .models import SequentialLook
+
+    with Session(engine) as session:
+        last = session.exec(model_select(SequentialLook.look).where(SequentialLook.run_id == int(run_id))
+                            .order_by(SequentialLook.look.desc()).limit(1)).first()
+        number = int(last or 0) + 1
+        session.add(SequentialLook(run_id=int(run_id), look=number, n_tasks=int(n_tasks), metric=metric,
+                                   results_json=json.dumps(results, sort_keys=True), decision=decision))
+        session.commit()
+        return number
+
+
+def sequential_looks(engine: Engine, run_id: int) -> list[dict[str, Any]]:
+    """Every look of a run, oldest first, as plain dicts."""
+    from sqlmodel import select as model_select
+
+    from .models import SequentialLook
+
+    with Session(engine) as session:
+        rows = session.exec(model_select(SequentialLook).where(SequentialLook.run_id == int(run_id))
+                            .order_by(SequentialLook.look)).all()
+        return [{"look": r.look, "n_tasks": r.n_tasks, "metric": r.metric, "decision": r.decision,
+                 "results": json.loads(r.results_json),
+                 "at": r.created_at.isoformat(timespec="seconds") if r.created_at else None}
+                for r in rows]

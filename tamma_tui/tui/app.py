@@ -84,6 +84,7 @@ class TammaApp(App):
         start_mode: str = "home",
         run_id: int | None = None,
     ) -> None:
+        from .screens.community import CommunityScreen
         from .screens.compare import CompareScreen
         from .screens.configs import ConfigsScreen
         from .screens.designer import DesignerScreen
@@ -96,7 +97,7 @@ class TammaApp(App):
         for mode, screen in (
             ("home", HomeScreen), ("configs", ConfigsScreen), ("designer", DesignerScreen),
             ("run", RunScreen), ("compare", CompareScreen), ("significance", SignificanceScreen),
-            ("trends", TrendsScreen),
+            ("trends", TrendsScreen), ("community", CommunityScreen),
         ):
             self.add_mode(mode, screen)
         self.services = services
@@ -222,7 +223,7 @@ class TammaApp(App):
     def binding_rows(self) -> list[tuple[str, str, str]]:
         """(keys, description, id) of every binding reachable from the current screen."""
         found: dict[str, tuple[list[str], str]] = {}
-        for key, active in self.screen.active_bindings.items():
+        for _key, active in self.screen.active_bindings.items():
             b = active.binding
             if not b.id or b.system:
                 continue
@@ -247,13 +248,14 @@ class TammaApp(App):
 
 def all_binding_ids() -> set[str]:
     """Every binding id in the app, for validating keymap files."""
-    from .screens import compare, configs, designer, help, home, run, significance, trends
+    from .screens import community, compare, configs, designer, help, home, run, significance, trends
     from .widgets.vtable import VirtualTable
 
     classes = [
         TammaApp, VirtualTable, home.HomeScreen, configs.ConfigsScreen, designer.DesignerScreen,
         run.RunScreen, compare.CompareScreen, compare.AnswersScreen,
         significance.SignificanceScreen, trends.TrendsScreen, help.HelpScreen,
+        community.CommunityScreen,
     ]
     ids = set()
     for cls in classes:

@@ -59,7 +59,9 @@ def test_import_show_export_round_trip(tmp_path, capsys):
     assert "code_review" in capsys.readouterr().out
 
     assert main(["--db", db, "export", str(run_id), "--format", "csv"]) == 0
-    exported = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    out = capsys.readouterr().out
+    assert out.startswith("# tamma-bench {")   # arm order and plan, for a faithful re-import
+    exported = list(csv.DictReader(io.StringIO(out.split("\n", 1)[1])))
     assert len(exported) == len(rows)
     assert {(r["arm"], r["task_id"], int(r["repeat"])) for r in exported} == {(r[0], r[1], r[3]) for r in rows}
 

@@ -8,7 +8,7 @@ import socket
 import httpx
 import pytest
 
-from tamma_tui.providers.fast_http import FastHTTPClient
+from tamma_tui.providers.http.keepalive import FastHTTPClient
 
 
 async def _serve(handler):

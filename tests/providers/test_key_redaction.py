@@ -9,7 +9,7 @@ import pytest
 from provider_helpers import CANARY_KEY, openai_config, request_for
 
 from tamma_tui.providers.base import ProviderError
-from tamma_tui.providers.http_common import redact
+from tamma_tui.providers.keys import redact
 from tamma_tui.providers.openai_compat import OpenAICompatProvider
 from tamma_tui.providers.simulated.server import BackgroundSimServer
 

@@ -132,8 +132,8 @@ def test_preflight_command_must_exist(tmp_path):
 def test_sender_choice_lean_for_plain_http_httpx_for_tls_and_proxies(monkeypatch):
     import httpx
 
-    from tamma_tui.providers.fast_http import FastHTTPClient
-    from tamma_tui.providers.http_common import HttpxSender, make_sender
+    from tamma_tui.providers.http.keepalive import FastHTTPClient
+    from tamma_tui.providers.http import HttpxSender, make_sender
 
     for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(var, raising=False)

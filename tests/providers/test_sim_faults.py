@@ -14,7 +14,7 @@ from provider_helpers import openai_config, request_for
 from tamma_tui.providers import base as kinds
 from tamma_tui.providers.base import ProviderError
 from tamma_tui.providers.factory import SIMULATED_BASE_URL
-from tamma_tui.providers.http_common import parse_retry_after
+from tamma_tui.providers.http import parse_retry_after
 from tamma_tui.providers.openai_compat import OpenAICompatProvider
 from tamma_tui.providers.simulated.faults import FaultOptions, FaultPicker
 from tamma_tui.providers.simulated.transport import SimulatedTransport

@@ -19,8 +19,9 @@ SAMPLES = Path(__file__).resolve().parents[2] / "sample_configs"
 
 
 @pytest.fixture()
-def engine(tmp_path):
-    return open_database(tmp_path / "t.db")
+def engine(db_url):
+    """Each repository test runs on a real SQLite file and a real PostgreSQL database."""
+    return open_database(db_url)
 
 
 def _run(engine, arms=(("baseline", True), ("v", False))):
@@ -39,6 +40,8 @@ def _row(rid, arm, task, rep, **kw):
 
 
 def test_sqlite_is_in_wal_mode_with_schema_version(engine):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("WAL is SQLite's journal mode")
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("SELECT value FROM schema_info WHERE key='schema_version'")).scalar() == "1"
@@ -107,3 +110,34 @@ def test_db_url_resolution(tmp_path, monkeypatch):
     assert resolve_db_url(None).endswith("env.db")
     assert resolve_db_url(tmp_path / "flag.db").endswith("flag.db")  # --db beats the variable
     assert resolve_db_url("postgresql://u@h/db") == "postgresql://u@h/db"
+
+
+def test_trials_reach_analysis_in_task_order_whatever_order_they_finished(tmp_path):
+    """Two runs with the same trials stored in different orders give identical frames."""
+    import random
+
+    from tamma_tui.store import queries, repo as store_repo
+    from tamma_tui.store.db import open_database
+
+    db = open_database(tmp_path / "order.db")
+    rows = [
+        {"arm": arm, "task_id": f"t{i:02d}", "context": "development", "repeat": r, "status": "ok",
+         "passed": (i + r) % 3 == 0, "score": float(i % 5) / 4, "latency_s": 1.0 + i, "cost_usd": 0.001,
+         "prompt_tokens": 10, "completion_tokens": 5}
+        for arm in ("baseline", "v") for i in range(20) for r in range(2)
+    ]
+    frames = []
+    for seed in (1, 2):
+        from tamma_tui.store.db import transaction
+
+        with transaction(db) as session:
+            run_id = store_repo.create_run(session, name=f"r{seed}", kind="import", suite="s",
+                                           contexts=["development"], trials_per_task=2,
+                                           total_trials=len(rows),
+                                           arms=[("baseline", True, None), ("v", False, None)])
+        shuffled = rows[:]
+        random.Random(seed).shuffle(shuffled)
+        store_repo.insert_trials(db, [{**r, "run_id": run_id} for r in shuffled])
+        frames.append(queries.load_trials_frame(db, run_id))
+    assert frames[0].astype(str).values.tolist() == frames[1].astype(str).values.tolist()
+    assert list(frames[0]["task_id"][:4]) == ["t00", "t00", "t01", "t01"]

@@ -1,6 +1,7 @@
 """Serving the simulated model over HTTP: the lean server by default, uvicorn as fallback.
 
-Routes: ``POST /v1/chat/completions`` (streaming SSE or JSON) and ``GET /v1/models``.
+Routes: ``POST /v1/chat/completions`` and ``POST /v1/messages`` (OpenAI and Anthropic,
+streaming SSE or JSON) and ``GET /v1/models``.
 ``run_sim_server`` serves a ``SimService`` on an already bound socket (port 0 works);
 ``BackgroundSimServer`` does the same in a daemon thread for tests and benchmarks.
 

@@ -19,6 +19,7 @@ from tamma_tui.suites.model import Task
 
 from ..jsonfast import dumps as json_dumps
 from ..jsonfast import loads as json_loads
+from . import anthropic_wire as AW
 from . import faults as F
 from .simulator import CHARS_PER_TOKEN, PROFILES, ResponsePlan, plan_response
 from .tasks import TaskLookup, TaskResolver
@@ -78,6 +79,7 @@ class SimService:
         latency_ms: float | None = None,
         latency_scale: float = 1.0,
         chunk_tokens: int = 16,
+        anthropic_gateway_usage: bool = False,
     ):
         self.faults = faults or F.FaultOptions()
         self._picker = F.FaultPicker(self.faults)
@@ -86,15 +88,19 @@ class SimService:
         self.latency_ms = latency_ms
         self.latency_scale = latency_scale
         self.chunk_chars = max(chunk_tokens, 1) * CHARS_PER_TOKEN
+        self.anthropic_gateway_usage = anthropic_gateway_usage
         self._ids = itertools.count(1)
         data = [{"id": name, "object": "model", "owned_by": "tamma-sim"} for name in PROFILES]
         self._models = SimReply(200, JSON_HEADERS, _dumps({"object": "list", "data": data}).encode())
 
     # -- endpoints --------------------------------------------------------------------
     def handle(self, method: str, path: str, body: bytes, task_id: str = "") -> SimReply:
-        """Route one request: POST .../chat/completions, GET .../models, else 404."""
+        """Route one request: POST .../chat/completions (OpenAI), POST .../messages
+        (Anthropic), GET .../models, else 404."""
         if method == "POST" and path.endswith("/chat/completions"):
             return self.reply(body, task_id)
+        if method == "POST" and path.endswith("/messages"):
+            return self.reply_messages(body, task_id)
         if method == "GET" and path.endswith("/models"):
             return self._models
         return NOT_FOUND
@@ -109,31 +115,12 @@ class SimService:
         except (ValueError, KeyError, TypeError) as exc:
             return SimReply.error(400, f"invalid request: {exc}", "invalid_request_error")
 
-        fault = None if self._no_faults else self._picker.next_fault()
-        if fault == F.STATUS:
-            extra: Headers = ()
-            if self.faults.retry_after is not None:
-                extra = ((b"retry-after", str(self.faults.retry_after).encode()),)
-            return SimReply.error(self.faults.status or 500, "simulated forced status", "simulated", extra)
-        if fault == F.FAIL:
-            return SimReply.error(500, "simulated server failure", "server_error")
-
+        planned = self._plan(req, messages, task_id)
+        if isinstance(planned, SimReply):
+            return planned
+        plan, fault = planned
         get = req.get
         model = str(get("model") or "sim-medium")
-        try:
-            task = self.resolver.resolve(task_id, messages)
-            plan = plan_response(
-                model,
-                messages,
-                temperature=_number(get("temperature")),
-                top_p=_number(get("top_p")),
-                max_tokens=_integer(get("max_tokens") or get("max_completion_tokens")),
-                seed=_integer(get("seed")) or 0,
-                task=task,
-                latency_scale=self.latency_scale,
-            )
-        except (TypeError, ValueError, AttributeError) as exc:
-            return SimReply.error(400, f"invalid request: {exc}", "invalid_request_error")
         cid = f"chatcmpl-sim-{next(self._ids)}"
         if get("stream"):
             include_usage = bool((get("stream_options") or {}).get("include_usage"))
@@ -150,6 +137,65 @@ class SimService:
             payload = payload[: len(payload) // 2]
         delay = self.latency_ms / 1000.0 if self.latency_ms is not None else plan.total_s
         return _whole(JSON_HEADERS, payload, fault, delay)
+
+    def reply_messages(self, body: bytes, task_id: str = "") -> SimReply:
+        """The reply to one Anthropic Messages request body, streamed or whole."""
+        try:
+            req = json_loads(body)
+            messages = AW.chat_messages(req)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return SimReply.error(400, f"invalid request: {exc}", "invalid_request_error")
+        planned = self._plan(req, messages, task_id)
+        if isinstance(planned, SimReply):
+            return planned
+        plan, fault = planned
+        model = str(req.get("model") or "sim-medium")
+        mid = f"msg_sim_{next(self._ids)}"
+        if req.get("stream"):
+            pieces = AW.stream_pieces(plan, model, mid, self.chunk_chars, gateway_usage=self.anthropic_gateway_usage)
+            if fault == F.MALFORMED:
+                broken = pieces[len(pieces) // 2]
+                pieces[len(pieces) // 2] = (broken[0][: len(broken[0]) // 2] + b"\n\n", broken[1])
+            if fault == F.TRUNCATE:
+                pieces = pieces[: max(len(pieces) // 2, 1)]
+            if self.latency_ms is not None:
+                return _whole(SSE_HEADERS, b"".join([p for p, _ in pieces]), fault, self.latency_ms / 1000.0)
+            if fault == F.DROP:
+                pieces = pieces[: max(len(pieces) // 2, 1)]
+            return SimReply(200, SSE_HEADERS, timeline=_timeline(pieces, plan), drop=fault == F.DROP)
+        payload = json_dumps(AW.message_json(plan, model, mid))
+        if fault == F.MALFORMED:
+            payload = payload[: len(payload) // 2]
+        delay = self.latency_ms / 1000.0 if self.latency_ms is not None else plan.total_s
+        return _whole(JSON_HEADERS, payload, fault, delay)
+
+    def _plan(self, req: dict[str, Any], messages: list, task_id: str) -> SimReply | tuple[ResponsePlan, str | None]:
+        """The fault for this request and the simulated answer's plan (or an error reply)."""
+        fault = None if self._no_faults else self._picker.next_fault()
+        if fault == F.STATUS:
+            extra: Headers = ()
+            if self.faults.retry_after is not None:
+                extra = ((b"retry-after", str(self.faults.retry_after).encode()),)
+            return SimReply.error(self.faults.status or 500, "simulated forced status", "simulated", extra)
+        if fault == F.FAIL:
+            return SimReply.error(500, "simulated server failure", "server_error")
+        get = req.get
+        model = str(get("model") or "sim-medium")
+        try:
+            task = self.resolver.resolve(task_id, messages)
+            plan = plan_response(
+                model,
+                messages,
+                temperature=_number(get("temperature")),
+                top_p=_number(get("top_p")),
+                max_tokens=_integer(get("max_tokens") or get("max_completion_tokens")),
+                seed=_integer(get("seed")) or 0,
+                task=task,
+                latency_scale=self.latency_scale,
+            )
+        except (TypeError, ValueError, AttributeError) as exc:
+            return SimReply.error(400, f"invalid request: {exc}", "invalid_request_error")
+        return plan, fault
 
     # -- building blocks --------------------------------------------------------------
     def _sse_pieces(

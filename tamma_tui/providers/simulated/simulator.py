@@ -16,6 +16,9 @@ How the configuration drives the outcome (all on the logit scale of P(correct an
 - a long conversation history (earlier turns of a multi-turn session) dilutes attention:
   the chance falls as history tokens pile up, so context switching in one long session
   costs quality that the same tasks run one per conversation do not.
+- provider drift: ``$TAMMA_SIM_DRIFT`` (a logit shift, default 0) moves every model's skill
+  without any change to the configuration, as a provider updating a model behind the same
+  name does; history tests use it to tell drift from a config regression.
 Tokens are ~ characters / 4; ``max_tokens`` below the answer's length cuts it
 (finish_reason "length"); latency = base + per-output-token time, jittered by the seed.
 """
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import random
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
@@ -40,6 +44,7 @@ SHORT_PROMPT_CHARS = 200
 HISTORY_TOKENS_SCALE = 16_000  # history tokens that cost 0.5 on the logit scale
 HISTORY_PENALTY_CAP = 0.8
 CHARS_PER_TOKEN = 4
+DRIFT_ENV = "TAMMA_SIM_DRIFT"
 MESSAGE_OVERHEAD_TOKENS = 4  # role and separators, as chat templates add
 
 
@@ -141,6 +146,18 @@ def steering_logit(system_prompt: str, context: str) -> float:
     return shift
 
 
+def provider_drift() -> float:
+    """The simulated provider's drift (logit shift), read at call time so a server picks up
+    the environment it was started with."""
+    raw = os.environ.get(DRIFT_ENV)
+    if not raw:
+        return 0.0
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"${DRIFT_ENV} must be a number (a logit shift), got {raw!r}") from None
+
+
 def probability_correct(
     profile: SkillProfile,
     task: Task,
@@ -151,7 +168,7 @@ def probability_correct(
     n_history_tokens: int = 0,
 ) -> float:
     context = task.context if task.context in CONTEXT_KEYWORDS else "match"
-    logit = profile.base_logit(context) + history_logit(n_history_tokens)
+    logit = profile.base_logit(context) + history_logit(n_history_tokens) + provider_drift()
     logit += DIFFICULTY_SHIFT.get(task.difficulty, 0.0)
     if context in CONTEXT_KEYWORDS:
         logit += steering_logit(system_prompt, context)

@@ -48,9 +48,11 @@ def forest_plot(
 
 
 def line_chart(
-    labels: Sequence[str], series: dict[str, Sequence[float | None]], width: int, height: int
+    labels: Sequence[str], series: dict[str, Sequence[float | None]], width: int, height: int,
+    marks: Sequence[int] = (),
 ) -> str:
-    """One line per series over the same x positions (runs, oldest first)."""
+    """One line per series over the same x positions (runs, oldest first); ``marks`` are
+    0-based positions that get a vertical line (change points, events)."""
     import plotext
 
     if not labels or not any(_finite(v) for v in series.values()):
@@ -69,6 +71,8 @@ def line_chart(
             line.lines(True)
             fig.draw(line)
             fig.draw(fig.signal(px, py, marker=SERIES_MARKERS[i % len(SERIES_MARKERS)]))
+        for mark in marks:
+            fig.line(mark + 1 - 0.5, orientation="v")  # between the run before and the first after
         step = max(1, len(xs) // 6)
         fig.ruler("x").ticks(xs[::step], list(labels)[::step])
         if len(xs) == 1:
