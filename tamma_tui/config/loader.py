@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import BadInput
-from .models import AgentConfig, ExperimentSpec
+from .models import UNHASHED_FIELDS, AgentConfig, ExperimentSpec
 
 
 def read_mapping(path: str | Path) -> dict[str, Any]:
@@ -22,7 +22,12 @@ def read_mapping(path: str | Path) -> dict[str, Any]:
     if not p.is_file():
         raise BadInput("file not found", file=path)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        text = p.read_text(encoding="utf-8")
+        # JSON files are read as JSON: YAML 1.1 reads an exponent without a dot (3e-06,
+        # as JSON writers emit costPerToken) as a string.
+        data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"malformed JSON: {exc.msg}", file=path, field=f"line {exc.lineno}, column {exc.colno}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
@@ -101,7 +106,10 @@ def deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any
 
 def canonical_dict(config: AgentConfig) -> dict[str, Any]:
     """Defaults filled, JSON types only; key order is fixed at serialisation time."""
-    return config.model_dump(mode="json")
+    data = config.model_dump(mode="json")
+    for name in UNHASHED_FIELDS:
+        data.pop(name, None)
+    return data
 
 
 class _LiteralDumper(yaml.SafeDumper):
