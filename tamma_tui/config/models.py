@@ -203,15 +203,28 @@ class SequentialPlan(_Strict):
     tau: float | None = Field(default=None, gt=0)  # mSPRT mixing scale; None = from the MDE
 
 
+class TammaRoleRef(_Strict):
+    """A role of a Tamma ``tamma.config.json``, resolved by Tamma's merge and prompt rules."""
+
+    tamma_config: str = Field(min_length=1)
+    role: str = Field(min_length=1)
+
+
 class VariantSpec(_Strict):
     name: str = Field(min_length=1)
     config: str | None = None
+    tamma_config: str | None = None
+    role: str | None = None
     overrides: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> "VariantSpec":
-        if self.config is None and self.overrides is None:
-            raise ValueError("needs either 'config' (a file) or 'overrides' (on the baseline)")
+        if (self.tamma_config is None) != (self.role is None):
+            raise ValueError("tamma_config and role go together")
+        if self.config is not None and self.tamma_config is not None:
+            raise ValueError("give either 'config' or 'tamma_config' + 'role', not both")
+        if self.config is None and self.overrides is None and self.tamma_config is None:
+            raise ValueError("needs 'config' (a file), 'tamma_config' + 'role', or 'overrides' (on the baseline)")
         return self
 
 
@@ -240,7 +253,7 @@ class ExperimentSpec(_Strict):
     budget_usd: float | None = Field(default=None, gt=0)
     max_error_rate: float = Field(default=0.05, ge=0, le=1)
     session: Literal["isolated", "mixed"] = "isolated"
-    baseline: str
+    baseline: str | TammaRoleRef
     variants: list[VariantSpec] = Field(default_factory=list)
     # A frozen config re-run alongside every run: history tells provider drift (it moves
     # too) from a config regression (only the current config moves).
