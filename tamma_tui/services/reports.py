@@ -14,11 +14,11 @@ from sqlalchemy.engine import Engine
 from tamma_tui.analysis.metrics import format_halfwidth, format_value, short_label
 
 _OPTION_NAMES = ("alpha", "correction", "primary_metric", "guardrails", "context", "robustness",
-                 "n_resamples", "seed")
+                 "n_resamples", "seed", "midp", "secondary_metrics", "utility")
 
 
 def report_for_run(db_engine: Engine, run_id: int | str, **options: Any) -> dict[str, Any]:
-    """The schema-version-1 report of one run, plus `run` details and `sequential_looks`."""
+    """The schema-version-2 report of one run, plus `run` details and `sequential_looks`."""
     from tamma_tui.analysis.report import build_report
     from tamma_tui.analysis.sequential import stored_looks
     from tamma_tui.analysis.sessions import session_report
@@ -38,6 +38,11 @@ def report_for_run(db_engine: Engine, run_id: int | str, **options: Any) -> dict
         "correction": plan.get("correction", "holm"),
         "primary_metric": plan.get("primary_metric", "pass_rate"),
         "guardrails": plan.get("guardrails") or [],
+        "midp": bool(plan.get("midp", False)),
+        "secondary_metrics": plan.get("secondary_metrics"),
+        "utility": plan.get("utility"),
+        "max_error_rate": getattr(run, "max_error_rate", None),
+        "trials_per_task": run.trials_per_task,
     }
     settings.update({k: v for k, v in options.items() if v is not None})
     arms = [{"name": a["name"], "baseline": a["baseline"], "config_sha256": a["config_sha256"]}
@@ -47,6 +52,11 @@ def report_for_run(db_engine: Engine, run_id: int | str, **options: Any) -> dict
     frame = queries.load_trials_frame(db_engine, run.id, columns=columns)
     if frame.empty:
         raise BadInput(f"run {run.id} has no trials to report on", field="RUN")
+    if plan.get("pool_baseline_history"):
+        from tamma_tui.analysis.history_pool import pool_baseline_history
+
+        frame, settings["history"] = pool_baseline_history(db_engine, run, frame, arms,
+                                                           alpha=settings["alpha"])
     report = build_report(frame, run_id=run.id, arms=arms or None, **settings)
     report["run"] = {"name": run.name, "kind": run.kind, "status": run.status, "suite": run.suite,
                      "trials_per_task": run.trials_per_task, "sequential": bool(run.sequential)}

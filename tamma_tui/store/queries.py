@@ -129,3 +129,20 @@ def arm_configs(engine: Engine, run_id: int) -> list[dict[str, Any]]:
             for n, b, sha, m, p, a in session.execute(stmt)
         ]
 
+
+
+def baseline_history_runs(engine: Engine, *, config_sha256: str, suite: str, exclude_run: int,
+                          suite_version: str | None = None) -> list[tuple[int, str]]:
+    """(run id, arm name) of earlier runs that ran this exact configuration on the same
+    suite (and suite version, when the store records one), oldest first."""
+    from .models import Run
+
+    stmt = (select(RunArm.run_id, RunArm.name)
+            .join(Run, Run.id == RunArm.run_id)
+            .where(RunArm.config_sha256 == config_sha256, Run.suite == suite, Run.id != exclude_run,
+                   Run.id < exclude_run)
+            .order_by(RunArm.run_id))
+    if suite_version is not None and "suite_version" in Run.__table__.c:
+        stmt = stmt.where(Run.__table__.c.suite_version == suite_version)
+    with engine.connect() as conn:
+        return [(int(r[0]), str(r[1])) for r in conn.execute(stmt)]

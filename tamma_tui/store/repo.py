@@ -322,6 +322,39 @@ def run_arms(engine: Engine, run_id: int) -> list[RunArm]:
 
 
 def record_audit(session: Session, action: str, subject: str = "", actor: str = "", **details: Any) -> None:
-    session.add(
-        AuditEvent(action=action, subject=subject, actor=actor, details_json=json.dumps(details, default=str))
-    )
+    from .audit import append_event  # the hash-chained trail
+
+    append_event(session, actor=actor, action=action, subject=subject,
+                 reason=str(details.get("reason", "") or ""), details=details)
+
+
+def record_look(engine: Engine, run_id: int, *, n_tasks: int, metric: str, results: dict[str, Any],
+                decision: str) -> int:
+    """Store one interim analysis of a sequential run (every look is kept); its number."""
+    from sqlmodel import select as model_select
+
+    from .models import SequentialLook
+
+    with Session(engine) as session:
+        last = session.exec(model_select(SequentialLook.look).where(SequentialLook.run_id == int(run_id))
+                            .order_by(SequentialLook.look.desc()).limit(1)).first()
+        number = int(last or 0) + 1
+        session.add(SequentialLook(run_id=int(run_id), look=number, n_tasks=int(n_tasks), metric=metric,
+                                   results_json=json.dumps(results, sort_keys=True), decision=decision))
+        session.commit()
+        return number
+
+
+def sequential_looks(engine: Engine, run_id: int) -> list[dict[str, Any]]:
+    """Every look of a run, oldest first, as plain dicts."""
+    from sqlmodel import select as model_select
+
+    from .models import SequentialLook
+
+    with Session(engine) as session:
+        rows = session.exec(model_select(SequentialLook).where(SequentialLook.run_id == int(run_id))
+                            .order_by(SequentialLook.look)).all()
+        return [{"look": r.look, "n_tasks": r.n_tasks, "metric": r.metric, "decision": r.decision,
+                 "results": json.loads(r.results_json),
+                 "at": r.created_at.isoformat(timespec="seconds") if r.created_at else None}
+                for r in rows]

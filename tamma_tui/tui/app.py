@@ -223,7 +223,7 @@ class TammaApp(App):
     def binding_rows(self) -> list[tuple[str, str, str]]:
         """(keys, description, id) of every binding reachable from the current screen."""
         found: dict[str, tuple[list[str], str]] = {}
-        for key, active in self.screen.active_bindings.items():
+        for _key, active in self.screen.active_bindings.items():
             b = active.binding
             if not b.id or b.system:
                 continue

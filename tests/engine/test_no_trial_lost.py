@@ -15,7 +15,8 @@ import time
 from engine_helpers import write_experiment
 from sqlalchemy import event, text
 
-from tamma_tui.engine.events import TrialFinished, RunFinished
+from tamma_tui.commands.run import exit_code_for_run
+from tamma_tui.engine.events import RunFinished, TrialFinished
 from tamma_tui.engine.writer import BatchWriter
 from tamma_tui.services.experiments import run_experiment
 from tamma_tui.store import repo
@@ -113,7 +114,7 @@ def test_a_write_lock_held_past_the_busy_timeout_loses_nothing(tmp_path):
                          engine_overrides={"batch_size": 2, "flush_interval_s": 0.02})
     holder.close()
     assert taken.is_set()
-    assert out.status == RunStatus.COMPLETED and out.exit_code == ExitCode.OK
+    assert out.status == RunStatus.COMPLETED and exit_code_for_run(out) == ExitCode.OK
     assert _stored(db, out.run_id) == out.total == out.done
 
 
@@ -145,7 +146,7 @@ def test_a_full_disk_keeps_what_fits_stops_and_fails_the_run(tmp_path, capsys):
     out = run_experiment(exp, db=db, on_event=on_event,
                          engine_overrides={"batch_size": 1, "flush_interval_s": 0.01})
     stored = _stored(db, out.run_id)
-    assert out.status == RunStatus.INCOMPLETE and out.exit_code == ExitCode.FAILED
+    assert out.status == RunStatus.INCOMPLETE and exit_code_for_run(out) == ExitCode.FAILED
     assert 0 < stored < out.total   # what fitted is kept
     assert "disk is full" in out.message and "\n" not in out.message
     assert repo.get_run(db, out.run_id).status == RunStatus.INCOMPLETE
