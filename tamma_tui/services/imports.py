@@ -110,6 +110,17 @@ def _header(first_line: str, path: str | Path) -> dict[str, Any]:
     return run
 
 
+def _header_rate(header: dict[str, Any], path: str | Path) -> float:
+    value = header.get("max_error_rate", 0.05)
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        rate = float("nan")
+    if not 0 <= rate <= 1:
+        raise BadInput(f"max_error_rate must be between 0 and 1, got {value!r}", file=path, field="line 1")
+    return rate
+
+
 def parse_csv(path: str | Path) -> list[dict[str, Any]]:
     return read_csv(path)[0]
 
@@ -177,13 +188,22 @@ def _row(raw: dict[str, Any], path: str | Path, line_no: int) -> dict[str, Any]:
     return row
 
 
-def _load_plan(path: str | Path) -> dict[str, Any]:
+def _load_plan(path: str | Path) -> tuple[dict[str, Any], float | None]:
+    """The analysis plan, and the run's max_error_rate if the file gives one: an experiment
+    file (its ``analysis:`` and ``max_error_rate:``) or a plan file (the plan's keys, plus
+    an optional ``max_error_rate:``)."""
     from tamma_tui.config.loader import read_mapping, validate_model
-    from tamma_tui.config.models import AnalysisPlan
+    from tamma_tui.config.models import AnalysisPlan, ExperimentSpec
 
     data = read_mapping(path)
-    data = data.get("analysis", data) if isinstance(data, dict) else data  # an experiment file works too
-    return validate_model(AnalysisPlan, data, path).model_dump(mode="json")
+    if not isinstance(data, dict):
+        return validate_model(AnalysisPlan, data, path).model_dump(mode="json"), None
+    rate = data.get("max_error_rate")
+    if rate is not None:  # checked by the experiment's own rule
+        rate = validate_model(ExperimentSpec, {"name": "plan", "baseline": "-", "max_error_rate": rate},
+                              path).max_error_rate
+    plan = data.get("analysis", {k: v for k, v in data.items() if k != "max_error_rate"})
+    return validate_model(AnalysisPlan, plan, path).model_dump(mode="json"), rate
 
 
 def _arm_order(rows: list[dict[str, Any]], header: dict[str, Any], baseline: str) -> list[str]:
@@ -204,7 +224,9 @@ def import_csv(
     """Validate the whole file (and the plan), then write the run in one transaction;
     return its id."""
     rows, header = read_csv(path)
-    analysis = _load_plan(plan) if plan is not None else header.get("analysis") or {}
+    analysis, plan_rate = _load_plan(plan) if plan is not None else (header.get("analysis") or {}, None)
+    if plan_rate is not None:
+        header = {**header, "max_error_rate": plan_rate}
     baseline = baseline or header.get("baseline") or "baseline"
     arms = list(dict.fromkeys(r["arm"] for r in rows))
     if len(arms) == 1:
@@ -234,6 +256,9 @@ def import_csv(
             contexts=contexts,
             trials_per_task=int(header.get("trials_per_task") or repeats),
             seed=int(header.get("seed") or 0),
+            # The missingness check judges error rates against the run's own threshold.
+            max_error_rate=_header_rate(header, path),
+            suite_version=str(header.get("suite_version") or ""),
             total_trials=len(rows),
             analysis=analysis,
             arms=[(a, a == baseline, arm_sha.get(a) if arm_sha.get(a) in known else None) for a in ordered],

@@ -173,6 +173,7 @@ def export_header(db: Database, run_id: int | str) -> dict[str, Any]:
             "suite_version": getattr(run, "suite_version", "") or "",
             "contexts": [c for c in (run.contexts or "").split(",") if c],
             "trials_per_task": run.trials_per_task, "seed": run.seed, "total_trials": run.total_trials,
+            "max_error_rate": run.max_error_rate,
             "baseline": next((a["name"] for a in arms if a["baseline"]), arms[0]["name"] if arms else None),
             "arms": [a["name"] for a in arms],
             "arm_configs": {a["name"]: a["config_sha256"] for a in arms if a["config_sha256"]},

@@ -17,7 +17,7 @@ from tamma_tui.config.loader import canonical_yaml, config_sha256
 from tamma_tui.config.models import AgentConfig
 
 from .write_errors import StoreBusy, StoreFull
-from .models import AuditEvent, ConfigVersion, Experiment, Run, RunArm, Trial, utcnow
+from .models import ConfigVersion, Experiment, Run, RunArm, Trial, utcnow
 
 # Every batch row carries every column (executemany needs one shape), defaults filled.
 _TRIAL_DEFAULTS: dict[str, Any] = {

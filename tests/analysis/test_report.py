@@ -16,7 +16,6 @@ from statsmodels.stats.multitest import multipletests
 from tamma_tui.analysis.bootstrap import grouped_mean_bca, grouped_mean_studentized
 from tamma_tui.analysis.report import build_report
 from tamma_tui.config.errors import BadInput
-from tamma_tui.stats.permutation import sign_flip_test
 
 from analysis_helpers import make_trials
 

@@ -88,7 +88,7 @@ def test_a_plan_file_gives_the_plan_of_a_headerless_file(original, tmp_path):
     (tmp_path / "r.csv").write_text(export_text(db, run_id, header=False))
     plan = tmp_path / "plan.yaml"
     plan.write_text("alpha: 0.2\ncorrection: bh\nprimary_metric: score\n"
-                    "guardrails:\n  - {metric: latency_s, margin: 0.5}\n")
+                    "guardrails:\n  - {metric: latency_s, margin: 0.5}\nmax_error_rate: 1.0\n")
     db2 = open_database(tmp_path / "copy.db")
     new_id = import_csv(db2, tmp_path / "r.csv", plan=plan)
     assert report_for_run(db2, new_id)["decision"] == report_for_run(db, run_id)["decision"]
