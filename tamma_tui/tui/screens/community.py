@@ -139,9 +139,9 @@ class CommunityScreen(TammaScreen):
     def _show_standing(self, result) -> None:
         release, rows = result
         self.query_one("#community-release", Static).update(
-            f"Your standing in {release['suite']} (release {str(release['release_id'])[:8]}, "
-            f"tau {release['tau']}, epsilon {release['epsilon']['histogram']} per histogram"
-            f"{', from cache' if release.get('cached') else ''})")
+            f"Your standing in {release['suite']} (release {str(release['release_id'])[:8]}: "
+            f"{len(release['cohorts'])} cohort(s) published at tau {release['tau']}, epsilon "
+            f"{release['epsilon']['histogram']} per histogram{', from cache' if release.get('cached') else ''})")
         table = self.query_one("#community-standing", DataTable)
         table.clear()
         for r in rows:
