@@ -27,9 +27,10 @@ def _default_report(engine, run_id: int, **options) -> dict[str, Any]:
 
 
 def _default_run(path, **kwargs):
-    from tamma_tui.services.experiments import run_experiment
+    # The engine gets its own process: its CPU work never competes with the app's keys.
+    from tamma_tui.services.live import run_in_process
 
-    return run_experiment(path, **kwargs)
+    return run_in_process(path, **kwargs)
 
 
 def _default_power_line(*args, **kwargs) -> str:
