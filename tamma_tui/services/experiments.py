@@ -67,7 +67,7 @@ def prepare(
     """Load and check the experiment, its suite and every arm's provider. Raises BadInput."""
     from tamma_tui.providers.factory import preflight
     from tamma_tui.suites.registry import load_suite
-    from tamma_tui.suites.sandbox import isolation_level
+    from tamma_tui.suites.sandbox import check_can_grade, isolation_level
     from tamma_tui.suites.version import suite_version
 
     if max_tasks is not None and max_tasks < 1:
@@ -80,6 +80,8 @@ def prepare(
         # Name the experiment file: that is where the user wrote the suite reference.
         raise BadInput(exc.reason, file=exc.file or loaded.path, field=exc.field or "suite") from None
     plan = build_plan(loaded, suite, aa=aa, max_tasks=max_tasks)
+    if any(t.grader_kind in ("development", "testing") for t in plan.tasks):
+        check_can_grade()  # agent code would run as root: refuse unless the user opted in
     use_sequential = sequential or spec.sequential.enabled
     if use_sequential and spec.session == "mixed":
         raise BadInput("sequential monitoring needs session: isolated", file=loaded.path, field="sequential")
@@ -101,6 +103,10 @@ def prepare(
 
 def _create_run(db, prepared: PreparedRun) -> int:
     from tamma_tui.store import repo, transaction
+    from tamma_tui.suites.sandbox import hide_path
+
+    if getattr(db, "url", None) is not None and db.url.database not in (None, "", ":memory:"):
+        hide_path(Path(db.url.database).resolve().parent)  # agent code must not read results
 
     loaded, plan, spec = prepared.loaded, prepared.plan, prepared.loaded.spec
     with transaction(db) as session:
@@ -254,12 +260,14 @@ def run_experiment(
         run_id = int(run.id)
         done_keys = repo.trial_keys(db, run_id)
         prior_cost = float(run.cost_usd or 0.0)
-        repo.update_run(db, run_id, status=RunStatus.RUNNING, finished_at=None)
+        repo.retry_when_busy(lambda: repo.update_run(db, run_id, status=RunStatus.RUNNING, finished_at=None))
     else:
         if experiment_path is None:
             raise BadInput("an experiment file is required", field="EXPERIMENT")
         prepared = prepare(experiment_path, aa=aa, sequential=sequential, max_tasks=max_tasks)
-        run_id = _create_run(db, prepared)
+        # The run row and its arms are one transaction; another writer holding the lock
+        # past the busy timeout means wait and redo it, not a traceback.
+        run_id = repo.retry_when_busy(lambda: _create_run(db, prepared))
         done_keys = set()
         prior_cost = 0.0
 
@@ -307,7 +315,9 @@ def run_experiment(
         # Stored < planned minus skipped: some finished trial never reached the disk.
         status = RunStatus.INCOMPLETE
         message = message or f"{result.done - done} finished trial(s) not stored"
-    repo.update_run(db, run_id, status=status, cost_usd=result.cost_usd, finished_at=utcnow())
+    repo.retry_when_busy(
+        lambda: repo.update_run(db, run_id, status=status, cost_usd=result.cost_usd, finished_at=utcnow())
+    )
     error_rate = errors / done if done else 0.0
     return RunOutcome(
         run_id=run_id,

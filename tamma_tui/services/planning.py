@@ -312,3 +312,34 @@ def format_decision_plan(p: DecisionPlan) -> str:
                      f"trial{'s' if c.trials != 1 else ''} ({c.total_trials} trials per arm)")
         lines.append("  options: " + ", ".join(f"{r.trials}x->{r.tasks} tasks" for r in p.designs[:6]))
     return "\n".join(lines)
+
+
+def count_tasks(spec, workdir) -> int:
+    """Tasks per arm an experiment would run: the engine's own selection (contexts, task ids,
+    max_tasks), so the designer's count never drifts from what a launch does.
+
+    ``spec`` is a validated ExperimentSpec whose relative paths start at ``workdir``."""
+    from pathlib import Path
+
+    from tamma_tui.config.loader import LoadedExperiment
+    from tamma_tui.engine.plan import select_tasks
+    from tamma_tui.suites.registry import load_suite
+
+    workdir = Path(workdir)
+    suite = load_suite(spec.suite, base_dir=workdir)
+    loaded = LoadedExperiment(spec=spec, path=(workdir / "form.yaml").resolve())
+    return len(select_tasks(loaded, suite))
+
+
+def suite_problem(suite: str, workdir) -> str | None:
+    """Why ``suite`` cannot be loaded (unknown id, missing file), or None when it can."""
+    from pathlib import Path
+
+    from tamma_tui.errors import TammaError
+    from tamma_tui.suites.registry import load_suite
+
+    try:
+        load_suite(suite, base_dir=Path(workdir))
+    except TammaError as exc:
+        return getattr(exc, "reason", None) or str(exc)
+    return None
