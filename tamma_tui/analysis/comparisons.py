@@ -51,6 +51,7 @@ def compare(
     robustness: bool,
     seed: int = 0,
     n_resamples: int = 9_999,
+    midp: bool = False,
 ) -> dict[str, Any]:
     """Row fields that depend on the paired per-task values (everything but names and
     the multiplicity adjustment, which needs the whole family)."""
@@ -73,9 +74,11 @@ def compare(
             row["robustness"] = {"wilcoxon": {"statistic": None, "p_value": None}}
         return row
     bounds = (-1.0, 1.0) if metric in BOUNDED else None
-    result = sign_flip_test(diffs, midp=test == "mcnemar_midp", seed=seed, n_resamples=n_resamples,
+    result = sign_flip_test(diffs, midp=midp or test == "mcnemar_midp", seed=seed, n_resamples=n_resamples,
                             bounds=bounds)
     extra: dict[str, Any] = describe(result)
+    if midp or test == "mcnemar_midp":
+        extra["mid_p"] = True  # the p-value is the mid-p (asked for)
     if test in ("mcnemar_exact", "mcnemar_midp"):
         xb, yb = x >= 0.5, y >= 0.5
         b = int(np.sum(xb & ~yb))

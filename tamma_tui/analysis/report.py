@@ -377,8 +377,8 @@ def _comparisons(cube: TaskCube, baseline: str | None, variants: list[str], cont
                 x, y = means[b, paired, j], means[v, paired, j]
                 deciding = ctx == decision_context
                 row = {"variant": variant, "baseline": baseline, "context": ctx, "metric": metric}
-                row.update(compare(x, y, metric=metric, test=choose_test(metric, k, midp and metric == primary),
-                                   alpha=alpha, robustness=robustness, seed=seed,
+                row.update(compare(x, y, metric=metric, test=choose_test(metric, k, midp),
+                                   alpha=alpha, robustness=robustness, seed=seed, midp=midp,
                                    n_resamples=9_999 if deciding else 1_999))
                 row["n_unpaired"] = int(np.sum(has_b ^ has_v))
                 rows.append(row)

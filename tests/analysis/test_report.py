@@ -425,3 +425,12 @@ def test_same_trials_in_any_row_order_give_byte_identical_json():
     two = build_report(frame.sample(frac=1.0, random_state=3), run_id=9,
                        guardrails=[{"metric": "latency_s", "margin": "10%"}])
     assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True)
+
+
+def test_midp_option_gives_the_mid_p_mcnemar_on_pass_rate():
+    frame = make_trials({"baseline": 0.0, "v": 0.5}, n_tasks=60, seed=25)
+    exact = _row(build_report(frame, run_id=1), "v", "pass_rate")
+    mid = _row(build_report(frame, run_id=1, midp=True), "v", "pass_rate")
+    assert mid["test"] == "mcnemar_midp" and mid["test_details"]["mid_p"]
+    assert mid["p_value"] == pytest.approx(exact["test_details"]["midp"], rel=1e-12)
+    assert mid["p_value"] < exact["p_value"]
