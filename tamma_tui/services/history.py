@@ -217,9 +217,7 @@ def flaky_tasks(engine: Engine, agent_id: str, *, context: str | None = None, li
     if not arms:
         raise BadInput(f"no runs of agent {agent_id!r}", field="AGENT")
     chosen = [a for a in pick_arms(arms) if a["role"] == "current"]
-    config_of = {(a["run_id"], a["arm"]): a["config_sha256"] for a in chosen}
-    outcomes = store.task_outcomes(engine, config_of)
-    rows = flaky.task_stability(outcomes, config_of)
+    rows = flaky.stability_from_counts(store.task_flip_counts(engine, ((a["run_id"], a["arm"]) for a in chosen)))
     if context and context != "all":
         rows = [r for r in rows if r.context == context]
     return [r.as_dict() for r in rows[:limit]]

@@ -11,7 +11,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Column, Text, and_, case, func, inspect, or_, select
+from sqlalchemy import Column, Text, and_, case, func, inspect, literal, or_, select, tuple_
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel
 
@@ -152,6 +152,31 @@ def task_outcomes(engine: Engine, run_arms: Iterable[tuple[int, str]]) -> list[t
             out.extend((r, a, c, k, rep, int(bool(p))) for r, a, c, k, rep, p in conn.execute(stmt).fetchall()
                        if (r, a) in wanted)
     return out
+
+
+def task_flip_counts(engine: Engine, run_arms: Iterable[tuple[int, str]]) -> list[tuple]:
+    """Per (task, context): attempts, passes, flips and successive pairs over the finished,
+    graded trials of these arms, in run and repeat order, flips counted only between
+    attempts of the same configuration. Counted in SQL (a window over the trials), so a long
+    history costs one row per task, not one per trial."""
+    pairs = list(dict.fromkeys((int(r), str(a)) for r, a in run_arms))
+    if not pairs:
+        return []
+    t = Trial.__table__
+    config_key = func.coalesce(t.c.config_sha256, literal("arm:") + t.c.arm)
+    passed = case((t.c.passed.is_(True), 1), else_=0)
+    previous = func.lag(passed).over(partition_by=(t.c.task_id, t.c.context, config_key),
+                                     order_by=(t.c.run_id, t.c.repeat))
+    attempts = (select(t.c.task_id, t.c.context, passed.label("passed"), previous.label("previous"))
+                .where(tuple_(t.c.run_id, t.c.arm).in_(pairs), t.c.status == "ok", t.c.passed.is_not(None))
+                .subquery())
+    stmt = (select(attempts.c.task_id, attempts.c.context, func.count(), func.sum(attempts.c.passed),
+                   func.sum(case((attempts.c.previous.is_(None), 0),
+                                 (attempts.c.previous != attempts.c.passed, 1), else_=0)),
+                   func.sum(case((attempts.c.previous.is_(None), 0), else_=1)))
+            .group_by(attempts.c.task_id, attempts.c.context))
+    with engine.connect() as conn:
+        return [(k, c, int(n), int(p or 0), int(f or 0), int(q or 0)) for k, c, n, p, f, q in conn.execute(stmt).fetchall()]
 
 
 # --- check outcomes and acknowledgements ----------------------------------------------------

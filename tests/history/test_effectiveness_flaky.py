@@ -95,3 +95,23 @@ def test_history_and_check_suggest_rolling_back_the_change_behind_a_regression(a
     monkeypatch.setattr(history, "applied_changes", lambda engine, agent: changes)
     outcome = check.check_run(engine, 30, against="19", record=False)
     assert outcome["verdict"] == "regressed" and outcome["suggest_rollback"] == "cr-2"
+
+
+def test_flip_counts_in_sql_equal_the_python_definition(tmp_path):
+    """store.history.task_flip_counts (a window in SQL) agrees with flaky.task_stability."""
+    from tamma_tui.store import history as store_history
+
+    engine = new_db(tmp_path)
+    v1, v2 = config(engine, "dev", 1), config(engine, "dev", 2)
+    run_arms = []
+    for day in range(6):
+        rid = add_run(engine, day=day, arms=[("baseline", v1 if day < 3 else v2, 0.0)], n_tasks=25, repeats=3,
+                      seed=day, contexts=("development", "testing"))
+        run_arms.append((rid, "baseline"))
+    outcomes = store_history.task_outcomes(engine, run_arms)
+    config_of = {(rid, "baseline"): (v1 if i < 3 else v2) for i, (rid, _) in enumerate(run_arms)}
+    expected = task_stability(outcomes, config_of)
+    from tamma_tui.history.flaky import stability_from_counts
+
+    got = stability_from_counts(store_history.task_flip_counts(engine, run_arms))
+    assert got == expected and any(s.flaky for s in got)
