@@ -67,7 +67,7 @@ def _show(args) -> int:
     if record is None:
         print("no consent given: nothing can be sent (previews need none)")
     else:
-        print(json.dumps(record.to_json(), indent=2))
+        print(json.dumps({**record.to_json(), "status": record.status()}, indent=2))
     if args.policy:
         print(policy_text())
     return 0
@@ -78,4 +78,4 @@ def _revoke(args) -> int:
 
     report = revoke_consent()
     print(f"consent {report.consent_id} revoked; {report.purged} queued bundle(s) purged; {report.deletion}")
-    return 0
+    return 0 if report.delivered else 1

@@ -4,7 +4,7 @@ and events, flaky tasks, optimisation effectiveness, comparing two runs or two w
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Sequence
 
 from tamma_tui.errors import BadInput

@@ -23,7 +23,7 @@ from tamma_tui.sharing.wire import KIND_BUNDLE, KIND_DELETION
 from tamma_tui.store.queries import arm_configs, load_trials_frame
 from tamma_tui.store.repo import get_run
 from tamma_tui.store.sharing_queries import config_documents, runs_on_suite
-from tamma_tui.vocabulary import TrialStatus
+from tamma_tui.vocabulary import CONTEXTS, RunStatus, TrialStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -126,6 +126,8 @@ def send(engine: Engine, run_ref: int | str, to: str, *, attempts: int = 3,
 
     endpoint = consent_mod.normalise_endpoint(to)
     run = get_run(engine, run_ref)
+    if run.status == RunStatus.RUNNING:
+        raise Refused(f"run {run.id} is still running; send it once it has finished", field="RUN")
     suite = resolve_public_suite(run.suite)
     record = consent_mod.require(endpoint, suite.id)  # gate 1: at bundle build
     bundle = build(engine, run.id, record.fields).bundle
@@ -160,6 +162,7 @@ class RevokeReport:
     consent_id: str | None
     purged: int
     deletion: str  # what happened to the deletion request
+    delivered: bool = True
 
 
 def revoke_consent(*, attempts: int = 3, backoff_s: float = 0.25) -> RevokeReport:
@@ -178,11 +181,13 @@ def revoke_consent(*, attempts: int = 3, backoff_s: float = 0.25) -> RevokeRepor
                                lambda: key.seal({"kind": KIND_DELETION, "consent_id": record.id}),
                                lambda: None, attempts=attempts, backoff_s=backoff_s)
         deletion = f"deleted {result.body.get('records', 0)} record(s) at {record.endpoint}"
+        delivered = True
     except OperationFailed as exc:
-        deletion = f"deletion request not delivered: {exc}"
+        deletion = f"deletion request not delivered ({exc}); run `consent revoke` again to retry"
+        delivered = False
     record_event("consent.revoke", record.id, endpoint=record.endpoint, purged=purged,
                  revoked_at=revoked.revoked_at if revoked else None, deletion=deletion)
-    return RevokeReport(record.id, purged, deletion)
+    return RevokeReport(record.id, purged, deletion, delivered)
 
 
 def fetch_aggregates(url: str, suite: str) -> dict[str, Any]:
@@ -217,8 +222,9 @@ def insights(engine: Engine, suite: str, url: str, *, release: dict[str, Any] | 
         for arm_name, arm in _arm_inputs(engine, run_id):
             pseudonym = config_pseudonym(dict(arm.canonical_config))
             family = model_family(arm.model)
-            for ctx, stats in arm.contexts.items():
-                if (pseudonym, ctx) in seen or stats.pass_rate is None:
+            for ctx in CONTEXTS:
+                stats = arm.contexts.get(ctx)
+                if stats is None or (pseudonym, ctx) in seen or stats.pass_rate is None:
                     continue
                 seen.add((pseudonym, ctx))
                 rate = round(stats.pass_rate, 2)
