@@ -50,16 +50,8 @@ def check_context(context: str | None) -> None:
 
 
 def applied_changes(engine: Engine, agent_id: str) -> list[AppliedChange]:
-    """Applied change requests of an agent, through ``store.changes.applied_changes`` when
-    that module exists (it arrives with the Tamma-integration room); none before."""
-    try:
-        from tamma_tui.store import changes as store_changes  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    reader = getattr(store_changes, "applied_changes", None)
-    if reader is None:
-        return []
-    return [as_applied_change(row, agent_id) for row in reader(engine, agent_id)]
+    """The agent's applied change requests (``store/changes.py``), as effectiveness reads them."""
+    return [as_applied_change(row, agent_id) for row in store.applied_changes(engine, agent_id)]
 
 
 def as_applied_change(row: Any, agent_id: str) -> AppliedChange:

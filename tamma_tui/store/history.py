@@ -179,6 +179,49 @@ def task_flip_counts(engine: Engine, run_arms: Iterable[tuple[int, str]]) -> lis
         return [(k, c, int(n), int(p or 0), int(f or 0), int(q or 0)) for k, c, n, p, f, q in conn.execute(stmt).fetchall()]
 
 
+def applied_changes(engine: Engine, agent_id: str) -> list[dict[str, Any]]:
+    """The agent's applied change requests (kind "change", applied at some point), with when
+    they were applied and rolled back (from the audit log) and what their evidence predicted."""
+    from .changes import ChangeRequest
+    from .models import AuditEvent
+
+    cr, ev, r = ChangeRequest.__table__, AuditEvent.__table__, Run.__table__
+    stmt = (select(cr.c.id, cr.c.agent_id, cr.c.target, cr.c.state, cr.c.evidence_json, cr.c.updated_at, r.c.kind)
+            .select_from(cr).join(r, r.c.id == cr.c.run_id, isouter=True)
+            .where(cr.c.kind == "change", cr.c.state.in_(("applied", "verified", "rolled_back")),
+                   or_(cr.c.target == agent_id, cr.c.agent_id == agent_id)))
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).fetchall()
+        subjects = [f"change:{row[0]}" for row in rows]
+        times: dict[tuple[str, str], datetime] = {}
+        if subjects:
+            for subject, action, at in conn.execute(
+                    select(ev.c.subject, ev.c.action, ev.c.at)
+                    .where(ev.c.subject.in_(subjects), ev.c.action.in_(("change.apply", "change.rolled_back")))
+                    .order_by(ev.c.id)).fetchall():
+                times.setdefault((subject, action), at)  # the first apply, the first rollback
+    out = []
+    for change_id, qualified, target, state, evidence_json, updated_at, run_kind in rows:
+        try:
+            evidence = json.loads(evidence_json or "{}")
+        except json.JSONDecodeError:
+            evidence = {}
+        effect = evidence.get("effect") or {}
+        subject = f"change:{change_id}"
+        out.append({
+            "change_id": str(change_id), "agent_id": agent_id,
+            "applied_at": times.get((subject, "change.apply"), updated_at),
+            "rolled_back_at": times.get((subject, "change.rolled_back"))
+            if state == "rolled_back" else None,
+            "source": evidence.get("source") or ("tune" if run_kind == "tune" else "benchmark winner"),
+            "metric": evidence.get("primary_metric") or "pass_rate", "context": evidence.get("context") or "all",
+            "predicted": effect.get("diff"), "predicted_low": effect.get("ci_low"),
+            "predicted_high": effect.get("ci_high"),
+            "title": f"{evidence.get('variant', '')} from run {evidence.get('run_id', '?')}".strip(),
+        })
+    return out
+
+
 # --- check outcomes and acknowledgements ----------------------------------------------------
 
 
