@@ -30,14 +30,14 @@ def run(tmp_path):
     return open_database(db), make_run(db)
 
 
-def grant(url, suites=("tamma-core",), fields=("pass_rate", "score", "latency_s", "tokens")):
-    return svc.grant_consent(endpoint=url, suites=list(suites), fields=list(fields), method=YES)
+def grant(url, suites=("tamma-core",), fields=("pass_rate", "score", "latency_s", "tokens"), db=None):
+    return svc.grant_consent(endpoint=url, suites=list(suites), fields=list(fields), method=YES, db=db)
 
 
 def test_send_delivers_only_the_allowlist_and_withdrawal_deletes(tmp_path, run):
     engine, run_id = run
     with share_server(tmp_path / "srv.db") as server:
-        record = grant(server.url)
+        record = grant(server.url, db=engine)
         report = svc.send(engine, run_id, server.url)
         assert report.status == 200 and report.records == 3  # 3 contexts x 1 family
         wire = b"".join(server.bodies).decode()
@@ -53,13 +53,19 @@ def test_send_delivers_only_the_allowlist_and_withdrawal_deletes(tmp_path, run):
         assert queued() == []  # sent bundles leave the queue
 
         enqueue(record.endpoint, {"pending": True})
-        revoked = svc.revoke_consent()
+        revoked = svc.revoke_consent(db=engine)
         assert revoked.purged == 1 and queued() == []
         assert "deleted 3 record(s)" in revoked.deletion
         assert server.aggregator.store.contributions("tamma-core") == []
     actions = [e["action"] for e in read_events()]
     assert actions == ["consent.grant", "share.send", "consent.revoke"]
     assert not any(c in json.dumps(read_events()) for c in CANARIES)
+    # The same events are links of the database's hash-chained audit trail, which verifies.
+    from tamma_tui.store.audit import export_events, verify_chain
+
+    trail = list(export_events(engine))
+    assert [e["action"] for e in trail][-3:] == actions
+    assert verify_chain(engine).ok and not any(c in json.dumps(trail) for c in CANARIES)
     for name in ("consent.json", "install-secret", "signing-key.json", "sharing-audit.jsonl"):
         assert stat.S_IMODE(os.stat(sharing_dir() / name).st_mode) == 0o600
 

@@ -119,7 +119,7 @@ class CommunityScreen(TammaScreen):
                 self.background(sharing_service.grant_consent, endpoint=endpoint, suites=[suite],
                                 fields=["pass_rate", "score", "error_rate", "latency_s", "cost_usd",
                                         "tokens", "temperature", "tool_count", "trial_count"],
-                                method="interactive terminal", name="consent", on_done=self._show_consent)
+                                db=self.app.services.db_engine, method="interactive terminal", name="consent", on_done=self._show_consent)
 
         self.app.push_screen(ConfirmScreen(question), answered)
 
@@ -155,7 +155,7 @@ class CommunityScreen(TammaScreen):
     def action_revoke(self) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
-                self.background(sharing_service.revoke_consent, name="revoke",
+                self.background(sharing_service.revoke_consent, db=self.app.services.db_engine, name="revoke",
                                 on_done=lambda r: (self.notify(f"Consent revoked; {r.deletion}"),
                                                    self.on_screen_resume()))
 

@@ -1,14 +1,14 @@
 """Optimise: tune studies, their candidates, and search vs confirmed gain per optimiser.
 
 Revision ID: 0007_optimise
-Revises: 0002_suite_version
+Revises: 0006_history
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_optimise"
-down_revision = "0002_suite_version"
+down_revision = "0006_history"
 branch_labels = None
 depends_on = None
 
