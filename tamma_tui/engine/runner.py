@@ -301,8 +301,9 @@ class Runner:
         return CallOutcome(Completion(**out.completion), None, attempts, out.started_at)
 
     async def _grade(self, task: Task, text: str, pool: ThreadPoolExecutor) -> Grade:
-        # Match grading is a string comparison: cheaper inline than a thread hop.
-        if task.grader_kind == "match":
+        # Exact/contains matching is a string comparison: cheaper inline than a thread hop.
+        # A regex (the task's own pattern) runs in the pool, time-bounded, off the loop.
+        if task.grader_kind == "match" and task.grader.get("mode") != "regex":
             return self.deps.grade(task, text)
         return await asyncio.get_running_loop().run_in_executor(pool, self.deps.grade, task, text)
 

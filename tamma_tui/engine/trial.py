@@ -23,6 +23,10 @@ from tamma_tui.vocabulary import ErrorKind, TrialStatus
 from .retry import Attempts
 
 MAX_ERROR_MESSAGE = 500
+# What is stored of one answer. The hash still covers the whole answer; a 300 MB answer
+# otherwise costs gigabytes in the writer and the database.
+MAX_STORED_ANSWER_CHARS = 1 << 20
+STORED_ANSWER_CUT_MARK = "\n[answer cut: longer than 1 MiB characters]"
 _encode_details = json.JSONEncoder(default=str, separators=(",", ":")).encode  # one encoder, not one per trial
 _OK = TrialStatus.OK.value
 _ERROR = TrialStatus.ERROR.value
@@ -136,7 +140,8 @@ def build_record(
         context_utilization=completion.prompt_tokens / window,
         truncated=completion.truncated,
         response_hash=hashlib.sha256(text.encode("utf-8", "replace")).hexdigest(),
-        response_text=text,
+        response_text=text if len(text) <= MAX_STORED_ANSWER_CHARS
+        else text[:MAX_STORED_ANSWER_CHARS] + STORED_ANSWER_CUT_MARK,
     )
     note = None
     if call.attempts.count > 1:

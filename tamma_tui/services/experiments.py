@@ -67,7 +67,7 @@ def prepare(
     """Load and check the experiment, its suite and every arm's provider. Raises BadInput."""
     from tamma_tui.providers.factory import preflight
     from tamma_tui.suites.registry import load_suite
-    from tamma_tui.suites.sandbox import isolation_level
+    from tamma_tui.suites.sandbox import check_can_grade, isolation_level
     from tamma_tui.suites.version import suite_version
 
     if max_tasks is not None and max_tasks < 1:
@@ -80,6 +80,8 @@ def prepare(
         # Name the experiment file: that is where the user wrote the suite reference.
         raise BadInput(exc.reason, file=exc.file or loaded.path, field=exc.field or "suite") from None
     plan = build_plan(loaded, suite, aa=aa, max_tasks=max_tasks)
+    if any(t.grader_kind in ("development", "testing") for t in plan.tasks):
+        check_can_grade()  # agent code would run as root: refuse unless the user opted in
     use_sequential = sequential or spec.sequential.enabled
     if use_sequential and spec.session == "mixed":
         raise BadInput("sequential monitoring needs session: isolated", file=loaded.path, field="sequential")
@@ -101,6 +103,10 @@ def prepare(
 
 def _create_run(db, prepared: PreparedRun) -> int:
     from tamma_tui.store import repo, transaction
+    from tamma_tui.suites.sandbox import hide_path
+
+    if getattr(db, "url", None) is not None and db.url.database not in (None, "", ":memory:"):
+        hide_path(Path(db.url.database).resolve().parent)  # agent code must not read results
 
     loaded, plan, spec = prepared.loaded, prepared.plan, prepared.loaded.spec
     with transaction(db) as session:

@@ -58,17 +58,25 @@ def _bool(text: str) -> bool:
     raise ValueError(f"expected true/false or 1/0, got {text!r}")
 
 
+MAX_FLOAT = 1e12  # no latency, cost or score is this large; 1e20 is a broken export
+MAX_INT = 2**53  # counts above this are not counts, and would overflow SQLite's integers
+
+
 def _float(text: str) -> float:
     value = float(text)
     if math.isnan(value) or math.isinf(value):
         raise ValueError(f"expected a finite number, got {text!r}")
+    if abs(value) > MAX_FLOAT:
+        raise ValueError(f"expected a number of at most {MAX_FLOAT:g}, got {text!r}")
     return value
 
 
 def _int(text: str) -> int:
     value = float(text)
-    if value != int(value) or value < 0:
+    if math.isnan(value) or math.isinf(value) or value != int(value) or value < 0:
         raise ValueError(f"expected a non-negative integer, got {text!r}")
+    if value > MAX_INT:
+        raise ValueError(f"expected an integer of at most {MAX_INT}, got {text!r}")
     return int(value)
 
 
@@ -105,7 +113,7 @@ def _header(first_line: str, path: str | Path) -> dict[str, Any]:
         run = data["run"]
         if not isinstance(run, dict):
             raise TypeError
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise BadInput("the '# tamma-bench' header line is not valid", file=path, field="line 1") from None
     return run
 
@@ -203,6 +211,9 @@ def read_csv(path: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     seen: set[tuple[str, str, int]] = set()
     try:
         for line_no, raw in enumerate(reader, start=first_line_no):
+            if None in raw or None in raw.values():  # csv's restkey / restval
+                raise BadInput(f"row has {'more' if None in raw else 'fewer'} fields than the "
+                               f"header's {len(names)}", file=path, field=f"line {line_no}")
             rows.append(_row(raw, path, line_no))
             key = (rows[-1]["arm"], rows[-1]["task_id"], rows[-1]["repeat"])
             if key in seen:
@@ -237,6 +248,19 @@ def _row(raw: dict[str, Any], path: str | Path, line_no: int) -> dict[str, Any]:
         row["passed"] = row["score"] = None  # never graded: not a failure of the answer
         row.setdefault("cost_usd", 0.0)
     return row
+
+
+def _rate(value: Any, path: str | Path) -> float:
+    """The run's max_error_rate (the export header's may have been edited by hand)."""
+    if value is None:
+        return 0.05
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        rate = float("nan")
+    if not 0 <= rate <= 1:
+        raise BadInput(f"max_error_rate must be between 0 and 1, got {value!r}", file=path, field="line 1")
+    return rate
 
 
 def _load_plan(path: str | Path) -> tuple[dict[str, Any], float | None]:
@@ -313,7 +337,8 @@ def import_csv(
             seed=int(header.get("seed") or 0),
             total_trials=max(int(header.get("total_trials") or 0), len(rows)),  # planned, as exported
             analysis=analysis,
-            max_error_rate=float(max_error_rate) if max_error_rate is not None else 0.05,
+            max_error_rate=_rate(max_error_rate, path),
+            suite_version=str(header.get("suite_version") or ""),
             arms=[(a, a == baseline, arm_sha.get(a) if arm_sha.get(a) in known else None) for a in ordered],
         )
         trials = [
