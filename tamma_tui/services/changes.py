@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from tamma_tui.errors import BadInput, DriftError, OperationFailed, Refused, StoreError
+from tamma_tui.errors import BadInput, DriftError, Refused, StoreError
 from tamma_tui.store.handle import Database
 
 STATES = ("proposed", "approved", "rejected", "applied", "verified", "rolled_back", "superseded")
