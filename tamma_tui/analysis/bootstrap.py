@@ -158,7 +158,9 @@ def grouped_mean_studentized(
     present = ~np.isnan(diffs)
     filled = np.where(present, diffs, 0.0)
     slices = [slice(0, n_tasks)] + [slice(bounds[g], bounds[g + 1]) for g in range(n_groups)]
-    stacked = np.concatenate([filled, filled * filled, present], axis=1)
+    # float32 halves the product time on big runs; small runs keep full precision
+    dtype = np.float64 if n_tasks <= _EXACT_TASKS else np.float32
+    stacked = np.concatenate([filled, filled * filled, present], axis=1).astype(dtype)
     rng = np.random.default_rng(seed)
     t_star = np.full((n_groups + 1, n_resamples, n_cols), np.nan)
     batch = max(1, min(n_resamples, _BATCH_CELLS // max(n_tasks, 1)))
@@ -169,16 +171,21 @@ def grouped_mean_studentized(
             mean = filled[part].sum(axis=0) / n
             var = ((filled[part] - mean) ** 2 * present[part]).sum(axis=0) / (n - 1)
         stats_by_slice.append((n, mean, np.sqrt(var / n)))
+    # resample tasks within each group (each context keeps its own task count): slot i of a
+    # resample draws uniformly from the group of task i
+    start_of = bounds[groups]
+    size_of = (bounds[groups + 1] - start_of).astype(float)
     for start in range(0, n_resamples, batch):
         rows = min(batch, n_resamples - start)
-        weights = np.empty((rows, n_tasks))
+        weights = np.empty((rows, n_tasks), dtype=dtype)
         for r in range(rows):
-            # resample tasks within each group, so each context keeps its own task count
-            idx = np.concatenate([rng.integers(bounds[g], bounds[g + 1], size=bounds[g + 1] - bounds[g])
-                                  for g in range(n_groups)])
+            idx = start_of + (rng.random(n_tasks) * size_of).astype(np.int64)
             weights[r] = np.bincount(idx, minlength=n_tasks)
-        for s, part in enumerate(slices):
-            prod = weights[:, part] @ stacked[part]
+        # one product per group; the "all" row is their sum (groups are contiguous slices)
+        prods = [weights[:, part] @ stacked[part] for part in slices[1:]]
+        prods.insert(0, np.sum(prods, axis=0) if prods else weights @ stacked)
+        for s, prod in enumerate(prods):
+            prod = prod.astype(np.float64)
             s1, s2, cnt = prod[:, :n_cols], prod[:, n_cols:2 * n_cols], prod[:, 2 * n_cols:]
             _, mean, _ = stats_by_slice[s]
             with np.errstate(invalid="ignore", divide="ignore"):

@@ -22,6 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from tamma_tui.stats.multiple import adjust
+from tamma_tui.stats.permutation import random_bits
 
 from .comparisons import direction, num
 
@@ -90,8 +91,8 @@ def _dunnett(rows: list[dict[str, Any]], diffs: dict[str, np.ndarray], alpha: fl
     done = 0
     while done < n_resamples:
         b = min(chunk, n_resamples - done)
-        signs = rng.integers(0, 2, size=(b, d.shape[0]), dtype=np.int8) * 2 - 1
-        t_max = (np.abs(signs @ d) / scale).max(axis=1)
+        bits = random_bits(rng, b, d.shape[0])
+        t_max = (np.abs(2.0 * (bits @ d) - d.sum(axis=0)) / scale).max(axis=1)
         hits += (t_max[:, None] >= observed[None, :] - 1e-12).sum(axis=0)
         done += b
     p_adj = (1 + hits) / (n_resamples + 1)

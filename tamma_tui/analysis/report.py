@@ -40,7 +40,7 @@ from tamma_tui.vocabulary import CONTEXTS
 
 from .bootstrap import grouped_mean_studentized
 from .choice import arm_means, evaluate_utility, parse_utility, probability_best
-from .comparisons import BOUNDED, choose_test, compare, num
+from .comparisons import choose_test, compare, num
 from .components import variance_components
 from .cube import TaskCube, build_cube
 from .decision import decide

@@ -94,7 +94,7 @@ def _p95_ratio(x: np.ndarray, y: np.ndarray, alpha: float, seed: int, bootstrap:
     rng = np.random.default_rng(seed)
     n = x.size
     ratios = []
-    for _ in range(10):  # 10 batches of 100 task-cluster resamples
+    for _ in range(5):  # 5 batches of 100 task-cluster resamples
         idx = rng.integers(0, n, size=(100, n))
         ratios.append(np.quantile(y[idx], 0.95, axis=1) / np.quantile(x[idx], 0.95, axis=1))
     r = np.concatenate(ratios)

@@ -145,3 +145,40 @@ def stored_looks(engine, run_id: int) -> list[dict[str, Any]]:
     from tamma_tui.store import repo
 
     return repo.sequential_looks(engine, run_id)
+
+
+def decide_from_sequence(report: dict[str, Any], looks: list[dict[str, Any]]) -> None:
+    """A sequential run's decision, estimate and interval come from the confidence sequence
+    at the last look (fixed-horizon tests after optional stopping are biased); guardrails
+    and the missingness check still apply. Changes ``report["decision"]`` in place."""
+    if not looks:
+        return
+    last = looks[-1]
+    results = last.get("results") or {}
+    if not any("state" in r for r in results.values()):
+        return  # looks stored by the v1 monitor: keep the fixed-horizon decision
+    d = report["decision"]
+    metric = last.get("metric", d.get("primary_metric"))
+    failed_guards = {g["variant"] for g in d.get("guardrails", []) if not g.get("non_inferior")}
+    better = [(name, r) for name, r in results.items() if r.get("state") == "better"]
+    reasons = [f"Sequential run: {len(looks)} look(s), the last after {last['n_tasks']} tasks "
+               f"({last['decision']}); the decision, estimate and interval below come from the "
+               "always-valid confidence sequence at that look."]
+    for name, r in results.items():
+        reasons.append(f"{name}: {metric} estimate {r.get('estimate')} with confidence sequence "
+                       f"[{r.get('ci_low')}, {r.get('ci_high')}] at alpha {r.get('alpha')}: {r.get('state')}.")
+    winner = None
+    candidates = [(n, r) for n, r in better if n not in failed_guards]
+    if d.get("blocked"):
+        reasons.append("The missingness check blocks the decision.")
+    elif candidates:
+        sign = 1.0 if higher_is_better(metric) else -1.0
+        winner = max(candidates, key=lambda c: sign * (c[1].get("estimate") or 0.0))[0]
+        reasons.append(f"Winner: {winner}.")
+    else:
+        reasons.append("No variant is better by the confidence sequence (and its guardrails): keep the baseline.")
+    d["fixed_horizon_winner"] = d.get("winner")
+    d["winner"] = winner
+    d["basis"] = "confidence_sequence"
+    d["sequential"] = {"look": last["look"], "n_tasks": last["n_tasks"], "results": results}
+    d["reasons"] = [*reasons, "For reference, the fixed-horizon analysis said:", *d["reasons"]]

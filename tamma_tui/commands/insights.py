@@ -38,13 +38,15 @@ def _insights(args) -> int:
     for r in rows:
         if r.percentile is None:
             table.add_row(r.arm, str(r.run_id), r.context, r.model_family, f"{r.pass_rate:.2f}",
-                          "–", r.note, "–")
+                          "–", "suppressed*", "–")
         else:
             table.add_row(r.arm, str(r.run_id), r.context, r.model_family, f"{r.pass_rate:.2f}",
                           f"{r.percentile:.0f}", f"{r.low:.0f}–{r.high:.0f}", str(r.cohort_size))
     console = Console()
     console.print(_aggregate_table(release))
     console.print(table)
+    if any(r.percentile is None for r in rows):
+        print("* the cohort was not published: fewer contributors than tau (or none yet)")
     if not rows:
         print(f"no local runs of {args.suite} with a stored config")
     return 0

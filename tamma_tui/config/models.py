@@ -35,6 +35,19 @@ def _known_metric(name: str) -> str:
 MetricName = Annotated[str, AfterValidator(_known_metric)]
 
 
+#: Tamma's AgentConfig parameter names and the request fields they drive.
+TAMMA_PARAMETER_NAMES = {
+    "maxTokens": "max_tokens",
+    "topP": "top_p",
+    "frequencyPenalty": "frequency_penalty",
+    "presencePenalty": "presence_penalty",
+}
+
+#: Fields kept as they were read but left out of the hashed canonical form: metadata, not
+#: behaviour (Tamma bumps ``updatedAt`` on every save).
+UNHASHED_FIELDS = ("createdAt", "updatedAt")
+
+
 class Parameters(BaseModel):
     """Sampling parameters. Unknown keys (stop, seed, presence_penalty, ...) pass through
     to the provider untouched."""
@@ -44,6 +57,25 @@ class Parameters(BaseModel):
     temperature: float | None = None
     top_p: float | None = None
     max_tokens: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tamma_names(cls, data: Any) -> Any:
+        """Tamma's camelCase names are first-class; the canonical (hashed) form is snake_case,
+        so ``maxTokens: 400`` and ``max_tokens: 400`` are the same configuration."""
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for camel, snake in TAMMA_PARAMETER_NAMES.items():
+            if camel in out:
+                if snake in out and out[snake] != out[camel]:
+                    raise ValueError(f"{camel} and {snake} both given with different values")
+                out[snake] = out.pop(camel)
+        for name in ("frequency_penalty", "presence_penalty"):
+            value = out.get(name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not -2 <= value <= 2):
+                raise ValueError(f"{name}: must be a number between -2 and 2, got {value!r}")
+        return out
 
     @field_validator("temperature")
     @classmethod
@@ -126,6 +158,8 @@ class AgentConfig(_Strict):
     parameters: Parameters = Field(default_factory=Parameters)
     capabilities: list[Any] | dict[str, Any] = Field(default_factory=list)
     optimizationSettings: dict[str, Any] = Field(default_factory=dict)
+    createdAt: str | None = None
+    updatedAt: str | None = None
     # Benchmark fields.
     base_url: str | None = None
     api_key_env: str | None = None
@@ -139,6 +173,35 @@ class AgentConfig(_Strict):
     @classmethod
     def _base_url_without_credentials(cls, v: str | None) -> str | None:
         return no_url_credentials(v)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tamma_capabilities(cls, data: Any) -> Any:
+        """``capabilities.contextWindowTokens`` is the window and ``costPerToken`` prices the
+        trial, unless the benchmark's own ``context``/``pricing`` blocks say otherwise; Tamma's
+        provider names map onto ours (integration/providers.py)."""
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        caps = out.get("capabilities")
+        if isinstance(caps, dict):
+            window = caps.get("contextWindowTokens")
+            context = out.get("context")  # (a ContextSettings already when re-validating)
+            if window is not None and (context is None or (isinstance(context, dict) and "window_tokens" not in context)):
+                out["context"] = {**(context or {}), "window_tokens": window}
+            per_token = caps.get("costPerToken")
+            if per_token is not None and "pricing" not in out:
+                if isinstance(per_token, bool) or not isinstance(per_token, (int, float)) or per_token < 0:
+                    raise ValueError(f"capabilities.costPerToken: must be a non-negative number, got {per_token!r}")
+                out["pricing"] = {"input_per_mtok": per_token * 1e6, "output_per_mtok": per_token * 1e6}
+        provider = out.get("provider")
+        from tamma_tui.config.tamma_providers import MAPPED, map_provider
+
+        # (other names fall through to the provider field's own error, which names the field)
+        if isinstance(provider, str) and provider not in PROVIDERS and provider in MAPPED:
+
+            out.update(map_provider(provider, out, explicit_base_url=out.get("base_url")))
+        return out
 
     @model_validator(mode="after")
     def _provider_needs(self) -> "AgentConfig":
@@ -208,15 +271,28 @@ class SequentialPlan(_Strict):
     tau: float | None = Field(default=None, gt=0)  # mSPRT mixing scale; None = from the MDE
 
 
+class TammaRoleRef(_Strict):
+    """A role of a Tamma ``tamma.config.json``, resolved by Tamma's merge and prompt rules."""
+
+    tamma_config: str = Field(min_length=1)
+    role: str = Field(min_length=1)
+
+
 class VariantSpec(_Strict):
     name: str = Field(min_length=1)
     config: str | None = None
+    tamma_config: str | None = None
+    role: str | None = None
     overrides: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> "VariantSpec":
-        if self.config is None and self.overrides is None:
-            raise ValueError("needs either 'config' (a file) or 'overrides' (on the baseline)")
+        if (self.tamma_config is None) != (self.role is None):
+            raise ValueError("tamma_config and role go together")
+        if self.config is not None and self.tamma_config is not None:
+            raise ValueError("give either 'config' or 'tamma_config' + 'role', not both")
+        if self.config is None and self.overrides is None and self.tamma_config is None:
+            raise ValueError("needs 'config' (a file), 'tamma_config' + 'role', or 'overrides' (on the baseline)")
         return self
 
 
@@ -245,7 +321,7 @@ class ExperimentSpec(_Strict):
     budget_usd: float | None = Field(default=None, gt=0)
     max_error_rate: float = Field(default=0.05, ge=0, le=1)
     session: Literal["isolated", "mixed"] = "isolated"
-    baseline: str
+    baseline: str | TammaRoleRef
     variants: list[VariantSpec] = Field(default_factory=list)
     # A frozen config re-run alongside every run: history tells provider drift (it moves
     # too) from a config regression (only the current config moves).

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Sequence
 from tamma_tui.config.models import AgentConfig, RateLimits, RetryPolicy
 from tamma_tui.providers.base import AgentRequest, Completion, Provider, ProviderError
 from tamma_tui.suites.model import Grade, Task
-from tamma_tui.vocabulary import RunStatus
+from tamma_tui.vocabulary import ErrorKind, RunStatus
 
 from .events import Event, RunFinished, RunProgress, RunStarted, TrialFinished, TrialStarted
 from .plan import Plan, PlannedArm, SessionPlan, TrialKey, trial_seed
@@ -271,7 +271,7 @@ class Runner:
             except (asyncio.CancelledError, KeyboardInterrupt):
                 raise
             except Exception as exc:  # a provider bug is still only this trial's error
-                return CallOutcome(None, ProviderError("internal_error", f"{type(exc).__name__}: {exc}"),
+                return CallOutcome(None, ProviderError(ErrorKind.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"),
                                    attempts, started)
         if limiter.active:
             limiter.settle(estimate, completion.prompt_tokens + completion.completion_tokens)
@@ -290,13 +290,13 @@ class Runner:
         except (asyncio.CancelledError, KeyboardInterrupt):
             raise
         except Exception as exc:  # the worker was lost twice, or the cluster went away
-            return CallOutcome(None, ProviderError("executor_error", f"{type(exc).__name__}: {exc}"),
+            return CallOutcome(None, ProviderError(ErrorKind.EXECUTOR_ERROR, f"{type(exc).__name__}: {exc}"),
                                Attempts(count=1), started)
         attempts = Attempts(count=out.attempts, last_kind=out.last_kind, last_message=out.last_message)
         placement = {"worker": out.worker, "isolation": out.isolation, "worker_retries": out.worker_retries}
         self._remote_grades[key] = (out.grade, out.grade_error, placement)
         if out.completion is None:
-            kind, message = out.error or ("internal_error", "no answer")
+            kind, message = out.error or (ErrorKind.INTERNAL_ERROR, "no answer")
             return CallOutcome(None, ProviderError(kind, message), attempts, out.started_at)
         return CallOutcome(Completion(**out.completion), None, attempts, out.started_at)
 
@@ -312,7 +312,7 @@ class Runner:
         self.tally.add(record)
         budget = self.settings.budget_usd
         if budget is not None and self.cost >= budget and self._stop_reason is None:
-            self._stop_reason = "budget_exhausted"
+            self._stop_reason = RunStatus.BUDGET_EXHAUSTED
         if writer.failure is not None and self._stop_reason is None:
             # Storing stopped (a full disk): running more trials would only lose them too.
             self._stop_reason = WRITE_FAILED
@@ -477,7 +477,7 @@ class Runner:
             )
         )
         if s.budget_usd is not None and self.cost >= s.budget_usd:
-            self._stop_reason = "budget_exhausted"
+            self._stop_reason = RunStatus.BUDGET_EXHAUSTED
         session_keys = {k for sp in self.plan.sessions for k in sp.turns}
         if self.deps.load_answers is not None and session_keys & done:
             stored = await asyncio.to_thread(self.deps.load_answers)
@@ -510,13 +510,13 @@ class Runner:
             lost = f"{writer.unwritten} finished trial(s) not stored"
             message = f"{writer.failure}; {lost}" if writer.failure else lost
         elif self.cancelled:
-            status = "cancelled"
-        elif self._stop_reason == "budget_exhausted" and self.already_done + self.ran >= self.total:
-            status = "completed"  # the last trial crossed the budget: nothing was skipped
-        elif self._stop_reason in ("budget_exhausted", "stopped_early"):
+            status = RunStatus.CANCELLED
+        elif self._stop_reason == RunStatus.BUDGET_EXHAUSTED and self.already_done + self.ran >= self.total:
+            status = RunStatus.COMPLETED  # the last trial crossed the budget: nothing was skipped
+        elif self._stop_reason in (RunStatus.BUDGET_EXHAUSTED, RunStatus.STOPPED_EARLY):
             status = self._stop_reason
         else:
-            status = "completed"
+            status = RunStatus.COMPLETED
         elapsed = time.monotonic() - self._t0
         self._emit(self._progress_event())
         result = EngineResult(
@@ -583,7 +583,7 @@ class Runner:
                 await self._execute(rest, todo, states, pool, writer)
                 return
             if verdict != CONTINUE:
-                self._stop_reason = "completed" if verdict == STOP_MAX else "stopped_early"
+                self._stop_reason = RunStatus.COMPLETED if verdict == STOP_MAX else RunStatus.STOPPED_EARLY
                 return
 
 

@@ -40,6 +40,9 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"  # only when base_url is left at the OpenAI default
 
 
+from tamma_tui.providers.tools import tool_definitions  # noqa: E402
+
+
 def key_env_for(config: AgentConfig) -> str | None:
     """The variable that holds the key. Local servers (a base_url) may need none; the
     OpenAI API itself always does, so it defaults to OPENAI_API_KEY."""
@@ -72,6 +75,9 @@ class OpenAICompatProvider:
         self._sender = make_sender(self.url, config.timeout_s, max_connections, transport)
         params = config.parameters.model_dump(exclude_none=True)
         self._base_body: dict[str, Any] = {"model": config.model, **params}
+        tools = tool_definitions(config, "openai")
+        if tools:
+            self._base_body["tools"] = tools
         self._stream = config.stream
         self._key_env = key_env_for(config) if base_url is None else config.api_key_env
         self._base_headers = [

@@ -260,12 +260,14 @@ def run_experiment(
         run_id = int(run.id)
         done_keys = repo.trial_keys(db, run_id)
         prior_cost = float(run.cost_usd or 0.0)
-        repo.update_run(db, run_id, status=RunStatus.RUNNING, finished_at=None)
+        repo.retry_when_busy(lambda: repo.update_run(db, run_id, status=RunStatus.RUNNING, finished_at=None))
     else:
         if experiment_path is None:
             raise BadInput("an experiment file is required", field="EXPERIMENT")
         prepared = prepare(experiment_path, aa=aa, sequential=sequential, max_tasks=max_tasks)
-        run_id = _create_run(db, prepared)
+        # The run row and its arms are one transaction; another writer holding the lock
+        # past the busy timeout means wait and redo it, not a traceback.
+        run_id = repo.retry_when_busy(lambda: _create_run(db, prepared))
         done_keys = set()
         prior_cost = 0.0
 
@@ -313,7 +315,9 @@ def run_experiment(
         # Stored < planned minus skipped: some finished trial never reached the disk.
         status = RunStatus.INCOMPLETE
         message = message or f"{result.done - done} finished trial(s) not stored"
-    repo.update_run(db, run_id, status=status, cost_usd=result.cost_usd, finished_at=utcnow())
+    repo.retry_when_busy(
+        lambda: repo.update_run(db, run_id, status=status, cost_usd=result.cost_usd, finished_at=utcnow())
+    )
     error_rate = errors / done if done else 0.0
     return RunOutcome(
         run_id=run_id,

@@ -107,10 +107,11 @@ def preview(engine: Engine, run_ref: int | str, fields: Sequence[str] | None = N
     return build(engine, run_ref, fields)
 
 
-def grant_consent(*, endpoint: str, suites: Sequence[str], fields: Sequence[str], method: str):
+def grant_consent(*, endpoint: str, suites: Sequence[str], fields: Sequence[str], method: str,
+                  db: Engine | None = None):
     record = consent_mod.grant(endpoint=endpoint, suites=suites, fields=fields, method=method,
                                public_ids=public_suite_ids())
-    record_event("consent.grant", record.id, endpoint=record.endpoint, suites=list(record.suites),
+    record_event("consent.grant", record.id, db=db, endpoint=record.endpoint, suites=list(record.suites),
                  fields=list(record.fields), method=record.method, policy_hash=record.policy_hash,
                  expires_at=record.expires_at)
     return record
@@ -145,12 +146,12 @@ def send(engine: Engine, run_ref: int | str, to: str, *, attempts: int = 3,
     try:
         result = post_envelope(endpoint + ENVELOPES_PATH, seal, gate, attempts=attempts, backoff_s=backoff_s)
     except (OperationFailed, Refused) as exc:
-        record_event("share.send_failed", f"run {run.id}", endpoint=endpoint, suite=suite.id,
+        record_event("share.send_failed", f"run {run.id}", db=engine, endpoint=endpoint, suite=suite.id,
                      consent_id=record.id, attempts=len(sealed), reason=str(exc)[:300])
         raise
     queued.unlink(missing_ok=True)
     envelope_id = sealed[-1]["payload"]["envelope_id"]
-    record_event("share.send", f"run {run.id}", endpoint=endpoint, suite=suite.id,
+    record_event("share.send", f"run {run.id}", db=engine, endpoint=endpoint, suite=suite.id,
                  consent_id=record.id, envelope_id=envelope_id, attempts=result.attempts,
                  configs=len(bundle["configs"]))
     return SendReport(int(run.id), endpoint, envelope_id, result.status, result.attempts,
@@ -165,7 +166,7 @@ class RevokeReport:
     delivered: bool = True
 
 
-def revoke_consent(*, attempts: int = 3, backoff_s: float = 0.25) -> RevokeReport:
+def revoke_consent(*, attempts: int = 3, backoff_s: float = 0.25, db: Engine | None = None) -> RevokeReport:
     """Revoke, purge queued bundles, and ask the endpoint to delete what it holds. The
     deletion request is the one message the kill switch lets through."""
     from tamma_tui.sharing.signing import install_key
@@ -185,7 +186,7 @@ def revoke_consent(*, attempts: int = 3, backoff_s: float = 0.25) -> RevokeRepor
     except OperationFailed as exc:
         deletion = f"deletion request not delivered ({exc}); run `consent revoke` again to retry"
         delivered = False
-    record_event("consent.revoke", record.id, endpoint=record.endpoint, purged=purged,
+    record_event("consent.revoke", record.id, db=db, endpoint=record.endpoint, purged=purged,
                  revoked_at=revoked.revoked_at if revoked else None, deletion=deletion)
     return RevokeReport(record.id, purged, deletion, delivered)
 

@@ -112,8 +112,10 @@ def msprt_pvalues(diffs: ArrayLike, *, tau: float, sigma: float | None = None, m
 # Ramdas, McAuliffe and Sekhon 2021; Waudby-Smith and Ramdas 2024 for the betting view).
 # The bet size is variance-adaptive: lam_i = tau / v_i with v_i the running mean square of
 # the differences seen before i (one pseudo-observation tau^2 keeps it finite), which is
-# the growth-optimal bet E[d] / E[d^2] when the effect equals tau, capped at 1 / max|d|
-# seen so far; no bet is placed before BURN_IN differences or while all were zero.
+# the growth-optimal bet E[d] / E[d^2] when the effect equals tau; the harm bet grows to
+# the running mean / v_i when the past shows a larger harm (a clear loser stops fast),
+# is capped at 1 / max|d| seen so far, and none is placed before BURN_IN differences or
+# while all were zero.
 
 #: Share of alpha spent on detecting an improvement; the rest guards against harm.
 IMPROVEMENT_SHARE = 0.8
@@ -135,21 +137,27 @@ class ConfidenceSequence:
         return float(self.low[..., index]), float(self.high[..., index])
 
 
-def _bets(d: np.ndarray, tau: float, burn_in: int) -> tuple[np.ndarray, np.ndarray]:
+def _bets(d: np.ndarray, tau: float, burn_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Predictable bet sizes for an improvement (up) and for harm (down)."""
     ok = ~np.isnan(d)
     x = np.where(ok, d, 0.0)
     n_before = np.cumsum(ok, axis=-1) - ok
+    sum_before = np.cumsum(x, axis=-1) - x
     sq_before = np.cumsum(x * x, axis=-1) - x * x
     v = (sq_before + tau * tau) / np.maximum(n_before, 1)
+    mean_before = sum_before / np.maximum(n_before, 1)
     # Cap the bet so that a difference as large as any seen so far costs at most half a
     # unit of log-wealth: a run of identical early values must not make one surprise fatal.
     ax = np.abs(x)
     seen_max = np.maximum.accumulate(ax, axis=-1) if ax.size else ax
     max_before = np.concatenate([np.zeros(ax.shape[:-1] + (1,)), seen_max[..., :-1]], axis=-1) if ax.size else ax
+    active = ok & (n_before >= burn_in) & (max_before > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        lam = np.minimum(tau / v, 1.0 / max_before)
-    lam = np.where(ok & (n_before >= burn_in) & (max_before > 0), lam, 0.0)
-    return x, lam
+        # the improvement bet stays at the planned effect (growth-optimal there); the harm
+        # bet grows with a larger observed harm, so a clear loser stops fast
+        up = np.minimum(tau / v, 1.0 / max_before)
+        down = np.minimum(np.maximum(tau, -mean_before) / v, 1.0 / max_before)
+    return x, np.where(active, up, 0.0), np.where(active, down, 0.0)
 
 
 def _roots(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -174,17 +182,24 @@ def betting_confidence_sequence(diffs: ArrayLike, *, tau: float, alpha: float = 
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     d = np.asarray(diffs, dtype=float)
-    x, lam = _bets(d, float(tau), burn_in)
-    lam2 = lam * lam
-    L1, S1 = np.cumsum(lam, -1), np.cumsum(lam * x, -1)
-    L2, S2d, S2 = np.cumsum(lam2, -1), np.cumsum(lam2 * x, -1), np.cumsum(lam2 * x * x, -1)
+    x, lam_up, lam_down = _bets(d, float(tau), burn_in)
     c_up = math.log(1 / (improvement_share * alpha))
     c_down = math.log(1 / ((1 - improvement_share) * alpha))
+
+    def sums(lam: np.ndarray):
+        lam2 = lam * lam
+        return (np.cumsum(lam, -1), np.cumsum(lam * x, -1), np.cumsum(lam2, -1),
+                np.cumsum(lam2 * x, -1), np.cumsum(lam2 * x * x, -1))
+
     # log E_up(t) = S1 - t L1 - (S2 - 2 t S2d + t^2 L2) / 2; its "reject" set lies left of
-    # the mean, so the lower bound is the larger root of log E_up(t) = c_up.
-    a = -L2 / 2
-    _, lower = _roots(a, S2d - L1, S1 - S2 / 2 - c_up)
-    upper, _ = _roots(a, S2d + L1, -S1 - S2 / 2 - c_down)
+    # the mean, so the lower bound is the larger root of log E_up(t) = c_up; mirrored for
+    # the harm bet (log E_down(t) = -S1 + t L1 - ...), whose smaller root is the upper bound.
+    L1, S1, L2, S2d, S2 = sums(lam_up)
+    _, lower = _roots(-L2 / 2, S2d - L1, S1 - S2 / 2 - c_up)
+    log_e_up = S1 - S2 / 2
+    L1, S1, L2, S2d, S2 = sums(lam_down)
+    upper, _ = _roots(-L2 / 2, S2d + L1, -S1 - S2 / 2 - c_down)
+    log_e_down = -S1 - S2 / 2
     lower = np.where(np.isnan(lower), -np.inf, lower)
     upper = np.where(np.isnan(upper), np.inf, upper)
     low = np.maximum.accumulate(lower, axis=-1) if lower.size else lower
@@ -196,7 +211,7 @@ def betting_confidence_sequence(diffs: ArrayLike, *, tau: float, alpha: float = 
     with np.errstate(invalid="ignore"):
         estimate = np.where(both, (low + high) / 2, mean)
     return ConfidenceSequence(low=low, high=high, estimate=estimate, n=n,
-                              log_e_up=S1 - S2 / 2, log_e_down=-S1 - S2 / 2)
+                              log_e_up=log_e_up, log_e_down=log_e_down)
 
 
 def sequential_decisions(cs: ConfidenceSequence, *, mde: float) -> np.ndarray:

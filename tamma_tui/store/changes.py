@@ -77,3 +77,23 @@ def open_for_store(session: Session, store: str, target: str) -> list[ChangeRequ
         ChangeRequest.state.in_(("proposed", "approved")),
     )
     return list(session.exec(query))
+
+
+def config_canonical(db: Engine, sha256: str | None) -> dict | None:
+    """The canonical form of a stored config version (None when unknown)."""
+    import yaml
+
+    from .models import ConfigVersion
+
+    if not sha256:
+        return None
+    with Session(db) as session:
+        row = session.get(ConfigVersion, sha256)
+        return yaml.safe_load(row.canonical_yaml) if row is not None else None
+
+
+def run_task_ids(db: Engine, run_id: int) -> set[str]:
+    from .models import Trial
+
+    with Session(db) as session:
+        return set(session.exec(select(Trial.task_id).where(Trial.run_id == run_id).distinct()))

@@ -16,7 +16,6 @@ from statsmodels.stats.multitest import multipletests
 from tamma_tui.analysis.bootstrap import grouped_mean_bca, grouped_mean_studentized
 from tamma_tui.analysis.report import build_report
 from tamma_tui.config.errors import BadInput
-from tamma_tui.stats.permutation import sign_flip_test
 
 from analysis_helpers import make_trials
 
@@ -139,7 +138,7 @@ def test_dunnett_is_the_joint_sign_flip_max_t():
     d = [r for r in dun["comparisons"] if r["family"] == "confirmatory"]
     assert all(r["correction"] == "dunnett" for r in d)
     # max-T over correlated variants is never more conservative than Bonferroni
-    for rd, rh in zip(d, h):
+    for rd, _rh in zip(d, h):
         assert rd["p_value"] <= rd["p_adjusted"] <= min(1.0, 2 * rd["p_value"]) + 3e-3
 
 

@@ -119,7 +119,7 @@ class CommunityScreen(TammaScreen):
                 self.background(sharing_service.grant_consent, endpoint=endpoint, suites=[suite],
                                 fields=["pass_rate", "score", "error_rate", "latency_s", "cost_usd",
                                         "tokens", "temperature", "tool_count", "trial_count"],
-                                method="interactive terminal", name="consent", on_done=self._show_consent)
+                                db=self.app.services.db_engine, method="interactive terminal", name="consent", on_done=self._show_consent)
 
         self.app.push_screen(ConfirmScreen(question), answered)
 
@@ -139,9 +139,9 @@ class CommunityScreen(TammaScreen):
     def _show_standing(self, result) -> None:
         release, rows = result
         self.query_one("#community-release", Static).update(
-            f"Your standing in {release['suite']} (release {str(release['release_id'])[:8]}, "
-            f"tau {release['tau']}, epsilon {release['epsilon']['histogram']} per histogram"
-            f"{', from cache' if release.get('cached') else ''})")
+            f"Your standing in {release['suite']} (release {str(release['release_id'])[:8]}: "
+            f"{len(release['cohorts'])} cohort(s) published at tau {release['tau']}, epsilon "
+            f"{release['epsilon']['histogram']} per histogram{', from cache' if release.get('cached') else ''})")
         table = self.query_one("#community-standing", DataTable)
         table.clear()
         for r in rows:
@@ -155,7 +155,7 @@ class CommunityScreen(TammaScreen):
     def action_revoke(self) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
-                self.background(sharing_service.revoke_consent, name="revoke",
+                self.background(sharing_service.revoke_consent, db=self.app.services.db_engine, name="revoke",
                                 on_done=lambda r: (self.notify(f"Consent revoked; {r.deletion}"),
                                                    self.on_screen_resume()))
 
