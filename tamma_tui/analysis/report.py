@@ -80,6 +80,7 @@ def build_report(
     seed = int(run_id or 0) if seed is None else int(seed)
     utility_tree = parse_utility(utility)
     arm_info = _arm_list(trials, arms)
+    _count_void_grades(trials, arm_info)
     names = [a["name"] for a in arm_info]
     baseline = next((a["name"] for a in arm_info if a["baseline"]), names[0] if names else None)
     if robustness is None:
@@ -274,6 +275,17 @@ def _baseline_mean(cube: TaskCube | None, baseline: str | None, metric: str, ctx
     m = cube.means[b, cube.context_mask(ctx), j]
     m = m[np.isfinite(m)]
     return float(m.mean()) if m.size else None
+
+
+def _count_void_grades(trials: pd.DataFrame, arm_info: list[dict[str, Any]]) -> None:
+    """Each arm's grades voided for tampering (scored as failures; counted apart, so the
+    reader sees cheating separately from honest failures)."""
+    if "grade_integrity" not in trials.columns:
+        return
+    void = trials.loc[trials["grade_integrity"].astype("object") == "void", "arm"].astype(str)
+    counts = void.value_counts()
+    for arm in arm_info:
+        arm["void_grades"] = int(counts.get(arm["name"], 0))
 
 
 def _arm_list(trials: pd.DataFrame, arms: Sequence[dict[str, Any]] | None) -> list[dict[str, Any]]:

@@ -358,7 +358,8 @@ class Runner:
             graded, grade_error, placement = remote
             if graded is not None:
                 grade = Grade(passed=graded["passed"], score=graded["score"],
-                              details={**graded["details"], "executor": placement})
+                              details={**graded["details"], "executor": placement},
+                              integrity=graded.get("integrity", "ok"))
             else:
                 extra_details = {"executor": placement}
         elif called.completion is not None:

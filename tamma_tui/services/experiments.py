@@ -67,7 +67,7 @@ def prepare(
     """Load and check the experiment, its suite and every arm's provider. Raises BadInput."""
     from tamma_tui.providers.factory import preflight
     from tamma_tui.suites.registry import load_suite
-    from tamma_tui.suites.sandbox import check_can_grade, isolation_level
+    from tamma_tui.suites.sandbox import check_can_grade, hide_path, isolation_level
     from tamma_tui.suites.version import suite_version
 
     if max_tasks is not None and max_tasks < 1:
@@ -82,6 +82,9 @@ def prepare(
     plan = build_plan(loaded, suite, aa=aa, max_tasks=max_tasks)
     if any(t.grader_kind in ("development", "testing") for t in plan.tasks):
         check_can_grade()  # agent code would run as root: refuse unless the user opted in
+    if suite.source:  # a user suite's answers and hidden tests: never visible to agent code
+        source = Path(suite.source)
+        hide_path(source if source.is_dir() else source.parent)
     use_sequential = sequential or spec.sequential.enabled
     if use_sequential and spec.session == "mixed":
         raise BadInput("sequential monitoring needs session: isolated", file=loaded.path, field="sequential")
