@@ -67,6 +67,7 @@ class TammaApp(App):
         Binding("5", "go('compare')", "Compare", id="go.compare", show=False),
         Binding("6", "go('significance')", "Significance", id="go.significance", show=False),
         Binding("7", "go('trends')", "Trends", id="go.trends", show=False),
+        Binding("8", "go('changes')", "Changes", id="go.changes", show=False),
         Binding("f1", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit", show=False),
     ]
@@ -84,6 +85,7 @@ class TammaApp(App):
         start_mode: str = "home",
         run_id: int | None = None,
     ) -> None:
+        from .screens.changes import ChangesScreen
         from .screens.compare import CompareScreen
         from .screens.configs import ConfigsScreen
         from .screens.designer import DesignerScreen
@@ -96,7 +98,7 @@ class TammaApp(App):
         for mode, screen in (
             ("home", HomeScreen), ("configs", ConfigsScreen), ("designer", DesignerScreen),
             ("run", RunScreen), ("compare", CompareScreen), ("significance", SignificanceScreen),
-            ("trends", TrendsScreen),
+            ("trends", TrendsScreen), ("changes", ChangesScreen),
         ):
             self.add_mode(mode, screen)
         self.services = services
