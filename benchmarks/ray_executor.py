@@ -21,7 +21,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
@@ -33,29 +32,11 @@ INSIDE = "TAMMA_BENCH_IN_NETNS"
 
 
 def experiment(folder: Path, *, suite: str, contexts: str, trials: int, workers: int, kind: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "agent.yaml").write_text(textwrap.dedent("""\
-        agentId: sim-agent
-        provider: simulated
-        model: sim-medium
-        systemPrompt: You are careful.
-        parameters: {temperature: 0.2, max_tokens: 1024}
-        """))
-    path = folder / f"{kind}-{workers}.yaml"
-    path.write_text(textwrap.dedent(f"""\
-        name: bench-{kind}-{workers}
-        suite: {suite}
-        contexts: {contexts}
-        trials: {trials}
-        seed: 3
-        concurrency: 32
-        baseline: agent.yaml
-        variants:
-          - name: large
-            overrides: {{model: sim-large}}
-        executor: {{kind: {kind}, address: "127.0.0.1:6392", max_workers: {workers}}}
-        """))
-    return path
+    from tests.sim_experiment import write_sim_experiment
+
+    executor = f'executor: {{kind: {kind}, address: "127.0.0.1:6392", max_workers: {workers}}}\n'
+    return write_sim_experiment(folder, name=f"bench-{kind}-{workers}", seed=3, suite=suite, contexts=contexts,
+                                trials=trials, max_tasks=None, concurrency=32, max_tokens=1024, extra=executor)
 
 
 def timed(path: Path, db: Path) -> tuple[float, int, float]:

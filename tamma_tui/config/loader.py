@@ -35,9 +35,31 @@ def read_mapping(path: str | Path) -> dict[str, Any]:
         raise BadInput(f"malformed YAML: {problem}", file=path, field=where) from None
     except UnicodeDecodeError:
         raise BadInput("not a UTF-8 text file", file=path) from None
+    except RecursionError:
+        raise BadInput(f"nested deeper than {MAX_NESTING} levels", file=path) from None
+    check_nesting(data, path)
     if not isinstance(data, dict):
         raise BadInput(f"expected a mapping at the top level, got {type(data).__name__}", file=path)
     return data
+
+
+MAX_NESTING = 64  # no real config comes close; deeper input only exhausts the stack
+
+
+def check_nesting(data: Any, path: str | Path, limit: int = MAX_NESTING) -> None:
+    """Refuse data nested deeper than `limit` (walked iteratively: no recursion to exhaust)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            raise BadInput(f"nested deeper than {limit} levels", file=path)
+        stack.extend((child, depth + 1) for child in children)
 
 
 def _loc(loc: tuple[Any, ...]) -> str:

@@ -11,8 +11,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-PROVIDERS = ("openai", "anthropic", "command", "simulated")
 from tamma_tui.vocabulary import CONTEXTS, METRICS
+
+PROVIDERS = ("openai", "anthropic", "command", "simulated")
 
 
 class _Strict(BaseModel):
@@ -94,9 +95,39 @@ class Parameters(BaseModel):
         return v
 
 
+# Upper bounds on counts and sizes: far above any real use, low enough that a typo
+# (trials: 1e10, window_tokens: 2**64) is refused up front instead of exhausting memory
+# or losing every trial.
+MAX_WINDOW_TOKENS = 10_000_000
+MAX_CONTEXT_FILES = 10_000
+MAX_TRIALS = 10_000
+MAX_TASKS = 100_000
+MAX_CONCURRENCY = 1_024
+MAX_ATTEMPTS = 100
+MAX_TIMEOUT_S = 86_400.0
+SEED_MIN, SEED_MAX = -(2**63), 2**63 - 1  # stored in a signed 64-bit SQLite integer
+
+
+def no_url_credentials(url: str | None) -> str | None:
+    """Refuse ``user:pass@`` in a URL: it would be stored with the config and printed in
+    every error. Keys belong in the variable named by api_key_env."""
+    if url is None:
+        return url
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL ({exc})") from None
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("credentials in the URL (user:pass@) are not accepted; "
+                         "put the key in the variable named by api_key_env")
+    return url
+
+
 class ContextSettings(_Strict):
-    window_tokens: int = Field(default=32768, gt=0)
-    max_context_files: int = Field(default=8, ge=0)
+    window_tokens: int = Field(default=32768, gt=0, le=MAX_WINDOW_TOKENS)
+    max_context_files: int = Field(default=8, ge=0, le=MAX_CONTEXT_FILES)
 
 
 class Pricing(_Strict):
@@ -104,8 +135,16 @@ class Pricing(_Strict):
     output_per_mtok: float = Field(default=0.0, ge=0)
     cached_input_per_mtok: float | None = Field(default=None, ge=0)
 
-    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        return (prompt_tokens * self.input_per_mtok + completion_tokens * self.output_per_mtok) / 1e6
+    def cost(self, prompt_tokens: int, completion_tokens: int, cached_prompt_tokens: int = 0) -> float:
+        """USD for one call. ``prompt_tokens`` includes the cached ones, which are billed at
+        ``cached_input_per_mtok`` (the input rate when that is not set)."""
+        cached = min(cached_prompt_tokens, prompt_tokens)
+        cached_rate = self.cached_input_per_mtok if self.cached_input_per_mtok is not None else self.input_per_mtok
+        return (
+            (prompt_tokens - cached) * self.input_per_mtok
+            + cached * cached_rate
+            + completion_tokens * self.output_per_mtok
+        ) / 1e6
 
 
 class AgentConfig(_Strict):
@@ -128,7 +167,12 @@ class AgentConfig(_Strict):
     stream: bool = True
     context: ContextSettings = Field(default_factory=ContextSettings)
     pricing: Pricing = Field(default_factory=Pricing)
-    timeout_s: float = Field(default=120.0, gt=0)
+    timeout_s: float = Field(default=120.0, gt=0, le=MAX_TIMEOUT_S)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_without_credentials(cls, v: str | None) -> str | None:
+        return no_url_credentials(v)
 
     @model_validator(mode="before")
     @classmethod
@@ -170,17 +214,41 @@ class AgentConfig(_Strict):
 
 class Guardrail(_Strict):
     metric: MetricName
-    margin: float = Field(ge=0)
+    # in the metric's units, or relative to the baseline's mean as a percentage ("5%")
+    margin: float | str = 0.0
+
+    @field_validator("margin")
+    @classmethod
+    def _margin(cls, value: float | str) -> float | str:
+        if isinstance(value, str):
+            text = value.strip()
+            if not text.endswith("%"):
+                raise ValueError(f"a margin is a number or a percentage like '5%', got {value!r}")
+            try:
+                number = float(text[:-1])
+            except ValueError:
+                raise ValueError(f"a margin is a number or a percentage like '5%', got {value!r}") from None
+            if number < 0:
+                raise ValueError("margin must be >= 0")
+            return text
+        if value < 0:
+            raise ValueError("margin must be >= 0")
+        return value
 
 
 
 class AnalysisPlan(_Strict):
     alpha: float = Field(default=0.05, gt=0, lt=1)
-    correction: Literal["holm", "bh"] = "holm"
+    correction: Literal["holm", "bh", "dunnett"] = "holm"
     primary_metric: MetricName = "pass_rate"
     guardrails: list[Guardrail] = Field(default_factory=list)
+    # pass rate, score, context use: points; other metrics: a fraction of the baseline mean
     mde: float | None = Field(default=None, gt=0)
     power: float = Field(default=0.8, gt=0, lt=1)
+    midp: bool = False  # mid-p McNemar for pass rate at one trial per task
+    secondary_metrics: list[MetricName] | None = None  # None: every other metric
+    utility: str | None = None  # e.g. "pass_rate - 50 * cost_usd": chooses among ties
+    pool_baseline_history: bool = False
 
 
 
@@ -190,16 +258,16 @@ class RateLimits(_Strict):
 
 
 class RetryPolicy(_Strict):
-    max_attempts: int = Field(default=5, ge=1)
-    max_total_s: float = Field(default=120.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1, le=MAX_ATTEMPTS)
+    max_total_s: float = Field(default=120.0, gt=0, le=MAX_TIMEOUT_S)
     base_delay_s: float = Field(default=0.5, ge=0)
     max_delay_s: float = Field(default=20.0, ge=0)
 
 
 class SequentialPlan(_Strict):
     enabled: bool = False
-    block_tasks: int = Field(default=12, ge=1)
-    max_tasks: int | None = Field(default=None, ge=1)
+    block_tasks: int = Field(default=12, ge=1, le=MAX_TASKS)
+    max_tasks: int | None = Field(default=None, ge=1, le=MAX_TASKS)
     tau: float | None = Field(default=None, gt=0)  # mSPRT mixing scale; None = from the MDE
 
 
@@ -244,10 +312,10 @@ class ExperimentSpec(_Strict):
         default_factory=lambda: list(CONTEXTS)
     )
     tasks: list[str] | None = None  # optional subset of task ids
-    max_tasks: int | None = Field(default=None, ge=1)  # per context, after filtering
-    trials: int = Field(default=1, ge=1)
-    seed: int = 0
-    concurrency: int = Field(default=16, ge=1)
+    max_tasks: int | None = Field(default=None, ge=1, le=MAX_TASKS)  # per context, after filtering
+    trials: int = Field(default=1, ge=1, le=MAX_TRIALS)
+    seed: int = Field(default=0, ge=SEED_MIN, le=SEED_MAX)
+    concurrency: int = Field(default=16, ge=1, le=MAX_CONCURRENCY)
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     budget_usd: float | None = Field(default=None, gt=0)

@@ -63,7 +63,7 @@ class AnthropicProvider:
         base = (config.base_url or DEFAULT_BASE_URL).rstrip("/")
         # Accept both "https://api.anthropic.com" and ".../v1" as base_url.
         self.url = base + ("/messages" if base.endswith("/v1") else "/v1/messages")
-        self._where = f"anthropic {urlsplit(base).netloc or base}"
+        self._where = f"anthropic {urlsplit(base).netloc.rpartition('@')[2] or base}"
         self._sender = make_sender(self.url, config.timeout_s, max_connections, transport)
         params = config.parameters.model_dump(exclude_none=True)
         params.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
@@ -157,7 +157,7 @@ class AnthropicProvider:
                     stopped = True
                 elif kind == "error":
                     err = event.get("error") or {}
-                    detail = redact(str(err.get("message") or err.get("type") or "error")[:200], key)
+                    detail = redact(str(err.get("message") or err.get("type") or "error"), key, 200)
                     raise ProviderError(SERVER_ERROR, f"{self._where}: error event in stream: {detail}")
         latency = _perf() - t0
         if not stopped and stop_reason is None:

@@ -71,7 +71,7 @@ class OpenAICompatProvider:
         self.config = config
         base = (base_url or config.base_url or DEFAULT_BASE_URL).rstrip("/")
         self.url = base + "/chat/completions"
-        self._where = f"{config.provider} {urlsplit(base).netloc or base}"
+        self._where = f"{config.provider} {urlsplit(base).netloc.rpartition('@')[2] or base}"
         self._sender = make_sender(self.url, config.timeout_s, max_connections, transport)
         params = config.parameters.model_dump(exclude_none=True)
         self._base_body: dict[str, Any] = {"model": config.model, **params}
@@ -154,7 +154,7 @@ class OpenAICompatProvider:
                 if u:
                     usage = u
                 elif "error" in obj:
-                    detail = redact(str(obj["error"])[:200], key)
+                    detail = redact(str(obj["error"]), key, 200)
                     raise ProviderError(SERVER_ERROR, f"{self._where}: error event in stream: {detail}")
         latency = _perf() - t0
         if sse.cut_short and not done:

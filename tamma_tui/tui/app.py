@@ -13,8 +13,8 @@ from textual.reactive import reactive
 
 from tamma_tui.config.errors import BadInput
 
-from .commands import JumpProvider
-from .messages import LaunchExperiment, OpenConfig, OpenExperiment, OpenRun
+from .palette import JumpProvider
+from .messages import LaunchExperiment, LoadExperiment, OpenConfig, OpenExperiment, OpenRun, StartRun
 from .themes import DEFAULT_THEME, load_themes, resolve_theme_name
 
 log = logging.getLogger("tamma_tui.tui")
@@ -27,9 +27,10 @@ def _default_report(engine, run_id: int, **options) -> dict[str, Any]:
 
 
 def _default_run(path, **kwargs):
-    from tamma_tui.services.experiments import run_experiment
+    # The engine gets its own process: its CPU work never competes with the app's keys.
+    from tamma_tui.services.live import run_in_process
 
-    return run_experiment(path, **kwargs)
+    return run_in_process(path, **kwargs)
 
 
 def _default_power_line(*args, **kwargs) -> str:
@@ -53,21 +54,42 @@ class AppServices:
         return self.db_engine.url.render_as_string(hide_password=False)
 
 
+def _screen(module: str, cls: str) -> Callable[[], Any]:
+    """A mode's screen factory that imports its module only when the mode is first shown."""
+
+    def make():
+        from importlib import import_module
+
+        return getattr(import_module(f"{__package__}.screens.{module}"), cls)()
+
+    make.__qualname__ = f"{cls}.factory"
+    return make
+
+
+#: The app's screens: (key, mode, footer label, factory). Adding a screen is one line here.
+SCREENS: tuple[tuple[str, str, str, Callable[[], Any]], ...] = (
+    ("1", "home", "Home", _screen("home", "HomeScreen")),
+    ("2", "configs", "Configs", _screen("configs", "ConfigsScreen")),
+    ("3", "designer", "Design", _screen("designer", "DesignerScreen")),
+    ("4", "run", "Run", _screen("run", "RunScreen")),
+    ("5", "compare", "Compare", _screen("compare", "CompareScreen")),
+    ("6", "significance", "Significance", _screen("significance", "SignificanceScreen")),
+    ("7", "trends", "Trends", _screen("trends", "TrendsScreen")),
+    ("8", "changes", "Changes", _screen("changes", "ChangesScreen")),
+    ("0", "community", "Community", _screen("community", "CommunityScreen")),
+)
+
+
 class TammaApp(App):
     CSS_PATH = "styles/app.tcss"
     TITLE = "Tamma Bench"
     COMMANDS = App.COMMANDS | {JumpProvider}
     COMMAND_PALETTE_BINDING = "ctrl+p"
 
+    MODES = {mode: factory for _key, mode, _label, factory in SCREENS}
     BINDINGS = [
-        Binding("1", "go('home')", "Home", id="go.home", show=False),
-        Binding("2", "go('configs')", "Configs", id="go.configs", show=False),
-        Binding("3", "go('designer')", "Design", id="go.designer", show=False),
-        Binding("4", "go('run')", "Run", id="go.run", show=False),
-        Binding("5", "go('compare')", "Compare", id="go.compare", show=False),
-        Binding("6", "go('significance')", "Significance", id="go.significance", show=False),
-        Binding("7", "go('trends')", "Trends", id="go.trends", show=False),
-        Binding("8", "go('changes')", "Changes", id="go.changes", show=False),
+        *(Binding(key, f"go({mode!r})", label, id=f"go.{mode}", show=False)
+          for key, mode, label, _factory in SCREENS),
         Binding("f1", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit", show=False),
     ]
@@ -85,22 +107,7 @@ class TammaApp(App):
         start_mode: str = "home",
         run_id: int | None = None,
     ) -> None:
-        from .screens.changes import ChangesScreen
-        from .screens.compare import CompareScreen
-        from .screens.configs import ConfigsScreen
-        from .screens.designer import DesignerScreen
-        from .screens.home import HomeScreen
-        from .screens.run import RunScreen
-        from .screens.significance import SignificanceScreen
-        from .screens.trends import TrendsScreen
-
         super().__init__()
-        for mode, screen in (
-            ("home", HomeScreen), ("configs", ConfigsScreen), ("designer", DesignerScreen),
-            ("run", RunScreen), ("compare", CompareScreen), ("significance", SignificanceScreen),
-            ("trends", TrendsScreen), ("changes", ChangesScreen),
-        ):
-            self.add_mode(mode, screen)
         self.services = services
         self._themes = load_themes()
         self._requested_theme = theme
@@ -110,8 +117,6 @@ class TammaApp(App):
         self._reports: dict[int, tuple[tuple, dict[str, Any]]] = {}  # run id -> (stamp, report)
         self._prefetch: tuple[int, Any] | None = None  # (run id, Future of the run screen's data)
         self._executor = None  # one prefetch thread, started on first use
-        self.experiment_to_load: int | None = None  # picked up by the designer
-        self.pending_launch: LaunchExperiment | None = None  # picked up by the run screen
 
     # --- start -----------------------------------------------------------------------
 
@@ -161,21 +166,20 @@ class TammaApp(App):
         self.action_go("trends")
 
     def open_experiment(self, experiment_id: int) -> None:
-        self.experiment_to_load = experiment_id
         self.action_go("designer")
-        screen = self.screen
-        if hasattr(screen, "load_pending"):
-            screen.load_pending()
+        self.mode_screen().post_message(LoadExperiment(experiment_id))
 
     def set_theme(self, name: str) -> None:
         self.theme = name
 
     def launch(self, path: str | None, resume: int | None = None) -> None:
-        self.pending_launch = LaunchExperiment(path, resume)
         self.action_go("run")
-        screen = self.screen
-        if hasattr(screen, "start_pending"):
-            screen.start_pending()
+        self.mode_screen().post_message(StartRun(path, resume))
+
+    def mode_screen(self):
+        """The current mode's own screen (under any modal): the one a directed message is for.
+        A screen that is not mounted yet queues the message and handles it once it is."""
+        return self.screen_stack[0]
 
     def on_open_run(self, message: OpenRun) -> None:
         self.open_run(message.run_id, message.mode)
@@ -215,6 +219,28 @@ class TammaApp(App):
         keys = self._keymap.get(binding_id, default)
         return "/".join(self.get_key_display(Binding(k, "")) for k in keys.split(","))
 
+    async def action_quit(self) -> None:
+        """Quit; with a run in progress, ask first, then cancel it (finished trials are
+        kept) and leave once it has stopped."""
+        run_screen = self._live_run_screen()
+        if run_screen is None:
+            self.exit()
+            return
+        from .screens.confirm import ConfirmScreen
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.notify("Cancelling the run; finished trials are kept. Quitting when it stops.")
+                run_screen.cancel_then(self.exit)
+
+        self.push_screen(ConfirmScreen("A run is in progress. Cancel it and quit? Finished trials "
+                                       "are kept; R on the Run screen resumes it later."), answer)
+
+    def _live_run_screen(self):
+        stack = self._screen_stacks.get("run")
+        screen = stack[0] if stack else None
+        return screen if screen is not None and getattr(screen, "live", False) else None
+
     def action_help(self) -> None:
         from .screens.help import HelpScreen
 
@@ -224,7 +250,7 @@ class TammaApp(App):
     def binding_rows(self) -> list[tuple[str, str, str]]:
         """(keys, description, id) of every binding reachable from the current screen."""
         found: dict[str, tuple[list[str], str]] = {}
-        for key, active in self.screen.active_bindings.items():
+        for _key, active in self.screen.active_bindings.items():
             b = active.binding
             if not b.id or b.system:
                 continue
@@ -249,13 +275,14 @@ class TammaApp(App):
 
 def all_binding_ids() -> set[str]:
     """Every binding id in the app, for validating keymap files."""
-    from .screens import compare, configs, designer, help, home, run, significance, trends
+    from .screens import community, compare, configs, designer, help, home, run, significance, trends
     from .widgets.vtable import VirtualTable
 
     classes = [
         TammaApp, VirtualTable, home.HomeScreen, configs.ConfigsScreen, designer.DesignerScreen,
         run.RunScreen, compare.CompareScreen, compare.AnswersScreen,
         significance.SignificanceScreen, trends.TrendsScreen, help.HelpScreen,
+        community.CommunityScreen,
     ]
     ids = set()
     for cls in classes:

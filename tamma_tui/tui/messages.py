@@ -33,3 +33,22 @@ class LaunchExperiment(Message):
 
     path: str | None  # None with ``resume``: the run's stored experiment file
     resume: int | None = None
+
+
+# Directed messages: the app posts them to one screen, which handles them once it is
+# mounted (a screen's queue holds them until then); they never bubble back to the app.
+
+
+@dataclass
+class LoadExperiment(Message, bubble=False):
+    """For the designer: fill the form from a stored experiment."""
+
+    experiment_id: int
+
+
+@dataclass
+class StartRun(Message, bubble=False):
+    """For the run screen: start (or resume) a run of an experiment file."""
+
+    path: str | None
+    resume: int | None = None

@@ -13,13 +13,14 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from tests.sim_experiment import write_sim_experiment  # noqa: E402
 
 RAY = str(Path(sys.executable).with_name("ray"))
 PORT = 6391
@@ -39,31 +40,8 @@ def stop_cluster() -> None:
 
 
 def write_experiment(folder: Path, *, name: str, extra: str = "") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "agent.yaml").write_text(textwrap.dedent("""\
-        agentId: sim-agent
-        provider: simulated
-        model: sim-medium
-        systemPrompt: You are careful.
-        parameters: {temperature: 0.2, max_tokens: 256}
-        pricing: {input_per_mtok: 1.0, output_per_mtok: 4.0}
-        """))
-    exp = folder / f"{name}.yaml"
-    exp.write_text(textwrap.dedent(f"""\
-        name: {name}
-        suite: tamma-match
-        contexts: [development, code_review, testing]
-        trials: 2
-        seed: 21
-        concurrency: 8
-        max_tasks: 6
-        baseline: agent.yaml
-        variants:
-          - name: large
-            overrides: {{model: sim-large}}
-        executor: {{kind: ray, address: "127.0.0.1:{PORT}", max_workers: 2}}
-        """) + extra)
-    return exp
+    executor = f'executor: {{kind: ray, address: "127.0.0.1:{PORT}", max_workers: 2}}\n'
+    return write_sim_experiment(folder, name=name, seed=21, max_tasks=6, extra=executor + extra)
 
 
 DETERMINISTIC = ("arm", "task_id", "repeat", "status", "passed", "score", "prompt_tokens",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -24,37 +23,15 @@ from tamma_tui.store.db import open_database
 from tamma_tui.store.migrations import HEADS
 from tamma_tui.store.models import Trial
 
+from tests.sim_experiment import write_sim_experiment
+
 from .test_migrations import schema_diff
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def write_experiment(folder: Path, *, name: str = "backend-exp", seed: int = 5) -> Path:
-    """A small experiment on the embedded simulated agent (no server, no network)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "agent.yaml").write_text(textwrap.dedent("""\
-        agentId: sim-agent
-        provider: simulated
-        model: sim-medium
-        systemPrompt: You are careful.
-        parameters: {temperature: 0.2, max_tokens: 256}
-        pricing: {input_per_mtok: 1.0, output_per_mtok: 4.0}
-        """))
-    exp = folder / f"{name}.yaml"
-    exp.write_text(textwrap.dedent(f"""\
-        name: {name}
-        suite: tamma-match
-        contexts: [development, code_review, testing]
-        trials: 2
-        seed: {seed}
-        concurrency: 8
-        max_tasks: 4
-        baseline: agent.yaml
-        variants:
-          - name: large
-            overrides: {{model: sim-large}}
-        """))
-    return exp
+    return write_sim_experiment(folder, name=name, seed=seed)
 
 
 DETERMINISTIC = ("arm", "task_id", "context", "repeat", "status", "passed", "score", "prompt_tokens",

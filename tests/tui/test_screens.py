@@ -103,7 +103,8 @@ async def test_compare_matrix_and_discordant_answers(app_factory):
         matrix = app.screen.query_one("#matrix", DataTable)
         assert "pass_rate:terse" in [k.value for k in matrix.rows]
         assert str(matrix.get_cell("pass_rate:terse", "all")) == "83.3%"
-        assert str(matrix.get_cell("pass_rate:Δterse", "all")) == "+34.3%*"  # significant
+        # intention to treat (report v2): the timed-out trial counts as a failure
+        assert str(matrix.get_cell("pass_rate:Δterse", "all")) == "+33.3%*"  # significant
         discordant = app.screen.query_one("#discordant", DataTable)
         assert discordant.row_count > 0
         discordant.focus()
@@ -262,6 +263,8 @@ async def test_a_new_user_with_an_empty_database_can_visit_every_screen(tmp_path
             await pilot.press(key)
             await settle(pilot)
             assert app.current_mode == mode
+            if mode == "designer":  # its first field has the focus: leave it to use the keys
+                await pilot.press("escape")
         assert not [n for n in app._notifications if n.severity == "error"]
         screen_text = "\n".join(s.text for s in app.screen._compositor.render_strips())
         assert "No run in progress" in screen_text

@@ -18,11 +18,12 @@ from textual.widgets import Footer, Input, Select, Static, TextArea
 
 from tamma_tui.config import METRICS, BadInput, ExperimentSpec
 from tamma_tui.config.loader import load_agent_config, read_mapping, validate_model
-from tamma_tui.services import browse
+from tamma_tui.services import browse, planning
 
-from ..messages import LaunchExperiment
+from ..messages import LaunchExperiment, LoadExperiment
 from ..widgets.navbar import NavBar
 from .base import TammaScreen
+from .confirm import ConfirmScreen
 
 FORM_SOURCE = "form"
 DEFAULTS: dict[str, str] = {
@@ -136,6 +137,9 @@ def validate_form(values: dict[str, str], workdir: Path) -> ExperimentSpec:
     if not base.is_file():
         raise BadInput(f"file not found: {spec.baseline}", file=FORM_SOURCE, field="baseline")
     load_agent_config(base)
+    problem = planning.suite_problem(spec.suite, workdir)
+    if problem is not None:
+        raise BadInput(problem, file=FORM_SOURCE, field="suite")
     for i, v in enumerate(spec.variants):
         if v.config is not None:
             path = workdir / v.config
@@ -182,20 +186,6 @@ def spec_to_form(spec_yaml: str, source_path: str | None, workdir: Path) -> dict
     }
 
 
-def count_tasks(spec: ExperimentSpec, workdir: Path) -> int:
-    """Tasks per arm the experiment would run (suite filtered by contexts and max_tasks)."""
-    from tamma_tui.suites.registry import load_suite
-
-    suite = load_suite(spec.suite, base_dir=workdir)
-    total = 0
-    for ctx in spec.contexts:
-        tasks = suite.by_context(ctx)
-        if spec.tasks:
-            tasks = [t for t in tasks if t.id in spec.tasks]
-        total += min(len(tasks), spec.max_tasks) if spec.max_tasks else len(tasks)
-    return total
-
-
 class DesignerScreen(TammaScreen):
     TITLE = "Experiment designer"
     BINDINGS = [
@@ -210,6 +200,7 @@ class DesignerScreen(TammaScreen):
         self._spec: ExperimentSpec | None = None
         self._problem = ""
         self._check_timer = None
+        self._own_file: Path | None = None  # the file this form was loaded from or saved to
 
     def compose(self) -> ComposeResult:
         yield NavBar("designer")
@@ -245,11 +236,10 @@ class DesignerScreen(TammaScreen):
         )
 
     def on_mount(self) -> None:
-        self.load_pending()
+        # Typing goes into the form from the first key: an unfocused form would let the
+        # "q" of "my quick test" quit the app.
+        self.query_one("#f-name", Input).focus()
         self._schedule_check()
-
-    def on_screen_resume(self) -> None:
-        self.load_pending()
 
     # --- form values -----------------------------------------------------------------
 
@@ -269,16 +259,16 @@ class DesignerScreen(TammaScreen):
         self.query_one("#f-mode", Select).value = values.get("mode", "fixed")
         self._schedule_check()
 
-    def load_pending(self) -> None:
-        experiment_id = getattr(self.app, "experiment_to_load", None)
-        if experiment_id is None or not self.is_mounted:
-            return
-        self.app.experiment_to_load = None
-        workdir = self.services.workdir
+    def on_load_experiment(self, message: LoadExperiment) -> None:
+        workdir, engine, experiment_id = self.services.workdir, self.engine, message.experiment_id
         self.background(
-            lambda: spec_to_form(*browse.experiment_spec_yaml(self.engine, experiment_id), workdir),
-            name="load experiment", on_done=self.set_values,
+            lambda: spec_to_form(*browse.experiment_spec_yaml(engine, experiment_id), workdir),
+            name="load experiment", on_done=self._loaded,
         )
+
+    def _loaded(self, values: dict[str, str]) -> None:
+        self.set_values(values)
+        self._own_file = (self.services.workdir / values["save_path"]).resolve()
 
     # --- validation as you type ------------------------------------------------------
 
@@ -322,7 +312,7 @@ class DesignerScreen(TammaScreen):
         def compute() -> tuple[ExperimentSpec, str]:
             # A suite that cannot be read is a form problem, shown in place, not an error popup.
             try:
-                n_tasks = count_tasks(spec, workdir)
+                n_tasks = planning.count_tasks(spec, workdir)
             except BadInput as exc:
                 return spec, f"✗ suite: {exc.reason}"
             return spec, power_line(spec=spec, n_tasks=n_tasks)
@@ -336,37 +326,58 @@ class DesignerScreen(TammaScreen):
 
     # --- save and launch -------------------------------------------------------------
 
-    def _save(self) -> Path | None:
+    def _target(self) -> Path | None:
+        """Where the form would be saved, when the form is valid; else None (and says why)."""
         spec = self.check()
         if spec is None:
             self.app.notify(f"Fix the form first: {self._problem}", severity="error")
             return None
-        values = self.values()
-        workdir = self.services.workdir
-        target = (workdir / values["save_path"].strip()).resolve()
-        if not values["save_path"].strip().endswith((".yaml", ".yml")):
+        save_path = self.values()["save_path"].strip()
+        if not save_path.endswith((".yaml", ".yml")):
             self.app.notify("Save as: the file name must end in .yaml", severity="error")
             return None
-        data = form_to_spec(values, workdir, target.parent)
+        return (self.services.workdir / save_path).resolve()
+
+    def _then_save(self, then) -> None:
+        """Save the form, asking first before replacing a file this form did not write;
+        then call ``then(path)``."""
+        target = self._target()
+        if target is None:
+            return
+        if target.exists() and target != self._own_file:
+            def answer(yes: bool | None) -> None:
+                if yes:
+                    then(self._write(target))
+
+            self.app.push_screen(ConfirmScreen(f"{target.name} exists. Overwrite it?"), answer)
+            return
+        then(self._write(target))
+
+    def _write(self, target: Path) -> Path:
+        values = self.values()
+        data = form_to_spec(values, self.services.workdir, target.parent)
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(target.suffix + ".tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(target)  # all or nothing: never a half-written experiment file
+        self._own_file = target
         return target
 
     def action_save(self) -> None:
-        path = self._save()
-        if path is not None:
-            self.app.notify(f"Saved {path}")
+        self._then_save(lambda path: self.app.notify(f"Saved {path}"))
 
     def action_launch(self) -> None:
-        path = self._save()
-        if path is not None:
-            self.post_message(LaunchExperiment(str(path)))
+        self._then_save(lambda path: self.post_message(LaunchExperiment(str(path))))
 
     def action_reset(self) -> None:
-        self.set_values({**DEFAULTS, "primary": "pass_rate", "mode": "fixed"})
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.set_values({**DEFAULTS, "primary": "pass_rate", "mode": "fixed"})
+                self._own_file = None
+
+        self.app.push_screen(ConfirmScreen("Reset the form to its defaults? Unsaved changes are lost."),
+                             answer)
 
     def action_blur(self) -> None:
         self.set_focus(None)

@@ -19,7 +19,8 @@ from tamma_tui.engine.events import RunFinished, RunProgress, RunStarted, TrialF
 from tamma_tui.services import browse
 
 from ..format import CONTEXT_SHORT, wilson
-from ..messages import LaunchExperiment
+from ..messages import LaunchExperiment, StartRun
+from ..rows import TrialRow, trial_rows
 from ..widgets.navbar import NavBar
 from ..widgets.vtable import VirtualTable
 from .base import TammaScreen
@@ -34,11 +35,11 @@ TRIAL_COLUMNS = (
 )
 
 
-def trial_cells(raw: tuple) -> tuple[tuple[str, ...], str | None]:
-    """One trial (values in browse.TRIAL_COLUMNS order) as table cells plus its row style.
+def trial_cells(row: TrialRow) -> tuple[tuple[str, ...], str | None]:
+    """One trial as table cells plus its row style.
 
     The trial table calls this only for the rows on screen."""
-    arm, task_id, context, repeat, status, passed, score, latency, cost, error_kind = raw
+    arm, task_id, context, repeat, status, passed, score, latency, cost, error_kind = row
     mark = "–" if passed is None else ("✓" if passed else "✗")
     cells = (
         str(arm), str(task_id), CONTEXT_SHORT.get(context, str(context)), str(repeat), str(status), mark,
@@ -51,20 +52,20 @@ def trial_cells(raw: tuple) -> tuple[tuple[str, ...], str | None]:
     return cells, style
 
 
-def trial_keys(rows: list[tuple]) -> list[tuple[str, str, int]]:
+def trial_keys(rows: list[TrialRow]) -> list[tuple[str, str, int]]:
     """(arm, task, repeat): the row keys of the trial table."""
-    return [(r[0], r[1], r[3]) for r in rows]
+    return [r.key for r in rows]
 
 
 def load_run_view(engine, run_id: int):
     """Everything the run screen shows for a stored run: (detail, progress, rows, keys, errors)."""
     detail = browse.run_detail(engine, run_id)
     progress = browse.run_progress(engine, run_id)
-    rows = browse.trial_table(engine, run_id).rows
+    rows = trial_rows(browse.trial_table(engine, run_id).rows)
     errors: dict[str, int] = {}
     for r in rows:
-        if r[9]:
-            errors[r[9]] = errors.get(r[9], 0) + 1
+        if r.error_kind:
+            errors[r.error_kind] = errors.get(r.error_kind, 0) + 1
     return detail, progress, rows, trial_keys(rows), errors
 
 
@@ -91,6 +92,7 @@ class RunScreen(TammaScreen):
         self._events: deque = deque()
         self._cancel: threading.Event | None = None
         self._live = False
+        self._after_end: list = []  # callbacks for when the live run has stopped (quit)
         self._started: RunStarted | None = None
         self._arm_rows: set[str] = set()
         self._load_t0 = 0.0
@@ -112,14 +114,13 @@ class RunScreen(TammaScreen):
 
     def on_mount(self) -> None:
         self.set_interval(FLUSH_INTERVAL_S, self._flush)
-        if not self.start_pending():
-            self._open(self.app.run_id)
-        self.app.take_prefetch(None)  # drop what was not used
 
     def on_screen_resume(self) -> None:
-        if not self.start_pending() and not self._live and self.app.run_id != self._shown_run:
+        # Textual resumes a screen each time it is shown, the first time included.
+        # A launch's StartRun arrives after this; _show_stored yields to a live run.
+        if not self._live and self.app.run_id != self._shown_run:
             self._open(self.app.run_id)
-        self.app.take_prefetch(None)
+        self.app.take_prefetch(None)  # drop what was not used
 
     # --- a stored run ----------------------------------------------------------------
 
@@ -180,16 +181,16 @@ class RunScreen(TammaScreen):
 
     # --- a live run ------------------------------------------------------------------
 
-    def start_pending(self) -> bool:
-        launch = getattr(self.app, "pending_launch", None)
-        if launch is None or not self.is_mounted:
-            return False
-        self.app.pending_launch = None
+    def on_start_run(self, message: StartRun) -> None:
         if self._live:
             self.app.notify("A run is already in progress here; cancel it first (x).", severity="warning")
-            return True
-        self._start(launch.path, launch.resume)
-        return True
+            return
+        self._start(message.path, message.resume)
+
+    @property
+    def live(self) -> bool:
+        """Whether a run launched here is still going."""
+        return self._live
 
     def _start(self, path: str | None, resume: int | None) -> None:
         self._live = True
@@ -210,7 +211,7 @@ class RunScreen(TammaScreen):
         engine = self.engine
 
         def kept():
-            rows = browse.trial_table(engine, resume).rows
+            rows = trial_rows(browse.trial_table(engine, resume).rows)
             return rows, trial_keys(rows)
 
         def show_kept(data) -> None:
@@ -224,19 +225,32 @@ class RunScreen(TammaScreen):
         services, cancel, events = self.services, self._cancel, self._events
 
         def job():
+            failure = None
             try:
                 return services.run_experiment(
                     path, db=services.db_url, on_event=events.append, resume=resume, cancel=cancel
                 )
+            except BaseException as exc:
+                failure = exc
+                raise
             finally:
-                self.app.call_from_thread(self._ended)
+                self.app.call_from_thread(self._ended, failure)
 
         self.run_worker(job, name="experiment run", group="live-run", thread=True,
                         exclusive=False, exit_on_error=False)
 
-    def _ended(self) -> None:
+    def _ended(self, failure: BaseException | None = None) -> None:
         self._flush()
         self._live = False
+        if self._started is None:  # it never started: say so instead of "Starting…" forever
+            self.query_one("#run-head", Static).update(
+                f"Launch failed: {failure or 'the run ended before it started'}\n"
+                "Fix it on the Design screen (3) and launch again."
+            )
+            self.query_one("#run-progress", ProgressBar).update(total=1, progress=0)
+        callbacks, self._after_end = self._after_end, []
+        for callback in callbacks:
+            callback()
         if self._shown_run is not None:  # what resume needs: the run as stored
             self.background(browse.run_detail, self.engine, self._shown_run, name="run detail",
                             on_done=self._set_detail)
@@ -255,9 +269,9 @@ class RunScreen(TammaScreen):
         finished: RunFinished | None = None
         for ev in batch:
             if isinstance(ev, TrialFinished):
-                rows.append((ev.arm, ev.task_id, ev.context, ev.repeat, ev.status, ev.passed,
-                             ev.score, ev.latency_s, ev.cost_usd, ev.error_kind))
-                keys.append((ev.arm, ev.task_id, ev.repeat))
+                row = TrialRow.from_event(ev)
+                rows.append(row)
+                keys.append(row.key)
             elif isinstance(ev, RunProgress):
                 progress = ev
             elif isinstance(ev, RunStarted):
@@ -326,6 +340,15 @@ class RunScreen(TammaScreen):
                 self.app.notify("Cancelling: finished trials are kept; R resumes later.")
 
         self.app.push_screen(ConfirmScreen("Cancel this run? Finished trials are kept."), answer)
+
+    def cancel_then(self, callback) -> None:
+        """Cancel the live run (finished trials are kept) and call ``callback`` once it has
+        stopped; at once when nothing is running."""
+        if not self._live or self._cancel is None:
+            callback()
+            return
+        self._after_end.append(callback)
+        self._cancel.set()
 
     def action_resume(self) -> None:
         if self._live:
