@@ -157,3 +157,4 @@ class AuditEvent(SQLModel, table=True):
 
 # Tables of other rooms, imported last so the metadata (and Alembic) sees them.
 from . import history as _history_tables  # noqa: E402,F401
+from . import live as _live_tables  # noqa: E402,F401
