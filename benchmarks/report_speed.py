@@ -81,6 +81,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="timed runs per size (best is kept)")
     parser.add_argument("--stored", action="store_true",
                         help="also time report_for_run (SQLite load + report) on a stored copy")
+    parser.add_argument("--robustness", action="store_true",
+                        help="force the bootstrap extras (off by default above 100k trials)")
     args = parser.parse_args()
     arms = [{"name": a, "baseline": a == "baseline"} for a in ARMS]
     guard = [{"metric": "cost_usd", "margin": 0.0005}, {"metric": "latency_s", "margin": 0.5}]
@@ -89,7 +91,8 @@ def main() -> None:
         times = []
         for _ in range(args.runs):
             start = time.perf_counter()
-            report = build_report(frame, run_id=0, arms=arms, guardrails=guard)
+            report = build_report(frame, run_id=0, arms=arms, guardrails=guard,
+                                  robustness=True if args.robustness else None)
             times.append(time.perf_counter() - start)
         tasks = frame["task_id"].nunique()
         print(f"{len(frame):>9,} trials  {tasks:>7,} tasks  {len(report['comparisons'])} comparisons"

@@ -22,7 +22,7 @@ from tamma_tui.vocabulary import ExitCode
 
 # Order is the order shown in --help.
 COMMAND_MODULES: tuple[str, ...] = ("demo", "run", "runs", "configs", "report", "history", "check", "compare", "simserver", "suites", "db", "tui",
-                                     "share", "consent", "insights", "share_server")
+                                     "share", "consent", "insights", "share_server", "changes", "audit")
 
 EXIT_OK = ExitCode.OK
 EXIT_ERRORS = ExitCode.FAILED

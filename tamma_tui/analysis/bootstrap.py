@@ -121,3 +121,85 @@ def _resampled_means(filled, present, bounds, n_resamples: int, seed: int) -> np
         with np.errstate(invalid="ignore", divide="ignore"):
             out[0, start : start + rows] = total[:, :n_cols] / total[:, n_cols:]
     return out
+
+
+# ---------------------------------------------------------------- studentised (v2)
+#
+# BCa intervals of a mean excluded 0 in 9-13% of A/A runs on skewed metrics. The
+# studentised (bootstrap-t) interval pivots on t* = (mean* - mean) / se*, which corrects
+# for skewness at second order (Hall 1988; Davison and Hinkley 1997, 5.2.1), and it is
+# undefined, not zero-width, when the differences have no spread.
+
+
+def grouped_mean_studentized(
+    diffs: np.ndarray,
+    groups: np.ndarray | None = None,
+    *,
+    alpha: float = 0.05,
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Same shapes and resampling as `grouped_mean_bca`, bootstrap-t intervals."""
+    diffs = np.asarray(diffs, dtype=float)
+    if diffs.ndim == 1:
+        diffs = diffs[:, None]
+    n_tasks, n_cols = diffs.shape
+    if groups is None:
+        groups = np.zeros(n_tasks, dtype=np.int64)
+    groups = np.asarray(groups, dtype=np.int64)
+    n_groups = int(groups.max()) + 1 if n_tasks else 0
+    low = np.full((n_groups + 1, n_cols), np.nan)
+    high = np.full((n_groups + 1, n_cols), np.nan)
+    if n_tasks == 0 or n_cols == 0:
+        return low, high
+    order = np.argsort(groups, kind="stable")
+    diffs, groups = diffs[order], groups[order]
+    bounds = np.searchsorted(groups, np.arange(n_groups + 1))
+    present = ~np.isnan(diffs)
+    filled = np.where(present, diffs, 0.0)
+    slices = [slice(0, n_tasks)] + [slice(bounds[g], bounds[g + 1]) for g in range(n_groups)]
+    # float32 halves the product time on big runs; small runs keep full precision
+    dtype = np.float64 if n_tasks <= _EXACT_TASKS else np.float32
+    stacked = np.concatenate([filled, filled * filled, present], axis=1).astype(dtype)
+    rng = np.random.default_rng(seed)
+    t_star = np.full((n_groups + 1, n_resamples, n_cols), np.nan)
+    batch = max(1, min(n_resamples, _BATCH_CELLS // max(n_tasks, 1)))
+    stats_by_slice = []
+    for part in slices:
+        n = present[part].sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = filled[part].sum(axis=0) / n
+            var = ((filled[part] - mean) ** 2 * present[part]).sum(axis=0) / (n - 1)
+        stats_by_slice.append((n, mean, np.sqrt(var / n)))
+    # resample tasks within each group (each context keeps its own task count): slot i of a
+    # resample draws uniformly from the group of task i
+    start_of = bounds[groups]
+    size_of = (bounds[groups + 1] - start_of).astype(float)
+    for start in range(0, n_resamples, batch):
+        rows = min(batch, n_resamples - start)
+        weights = np.empty((rows, n_tasks), dtype=dtype)
+        for r in range(rows):
+            idx = start_of + (rng.random(n_tasks) * size_of).astype(np.int64)
+            weights[r] = np.bincount(idx, minlength=n_tasks)
+        # one product per group; the "all" row is their sum (groups are contiguous slices)
+        prods = [weights[:, part] @ stacked[part] for part in slices[1:]]
+        prods.insert(0, np.sum(prods, axis=0) if prods else weights @ stacked)
+        for s, prod in enumerate(prods):
+            prod = prod.astype(np.float64)
+            s1, s2, cnt = prod[:, :n_cols], prod[:, n_cols:2 * n_cols], prod[:, 2 * n_cols:]
+            _, mean, _ = stats_by_slice[s]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                m = s1 / cnt
+                v = (s2 - cnt * m * m) / (cnt - 1)
+                se = np.sqrt(np.maximum(v, 0) / cnt)
+                t_star[s, start:start + rows] = np.where(se > 0, (m - mean) / se, np.nan)
+    for s in range(len(slices)):
+        n, mean, se = stats_by_slice[s]
+        for k in range(n_cols):
+            t = t_star[s, :, k]
+            t = t[np.isfinite(t)]
+            if n[k] < 2 or not se[k] > 0 or t.size < 10:
+                continue
+            q_low, q_high = np.quantile(t, [alpha / 2, 1 - alpha / 2])
+            low[s, k], high[s, k] = mean[k] - q_high * se[k], mean[k] - q_low * se[k]
+    return low, high

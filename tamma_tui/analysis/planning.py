@@ -86,3 +86,56 @@ def check_power(spec: ExperimentSpec, n_tasks: int) -> str | None:
         return None  # an MDE no design can reach is reported by `tamma-bench plan`
     return (f"underpowered: {n_tasks} tasks are too few to detect {wanted} at {power:.0%} power "
             f"(alpha {alpha:g}); {needed} are needed; {now}")
+
+
+# ---------------------------------------------------------------- plan --from-run (v2)
+
+
+def estimate_from_frame(frame, arms: list[str], baseline: str, metric: str,
+                        guard_metrics: tuple[str, ...] = ()) -> dict:
+    """What a stored run (or an A/A run) says about the design: the variance components of
+    the per-task difference between the baseline and the other arm, the discordance at one
+    trial per task, the within-task and between-arm correlations, the baseline's mean,
+    and the sd of each guardrail metric's per-task difference."""
+    import numpy as np
+
+    from .components import arm_components
+    from .cube import build_cube
+    from .report import AA_ARM
+
+    others = [a for a in arms if a != baseline]
+    if not others:
+        raise ValueError("the run has no arm besides the baseline to compare with")
+    # prefer a real variant; an A/A run compares the baseline with its copy
+    other = next((a for a in others if a != AA_ARM), others[0])
+    metrics = tuple(dict.fromkeys((metric, *guard_metrics)))
+    cube = build_cube(frame, [baseline, other], metrics=metrics)
+    mask = np.ones(len(cube.task_ids), dtype=bool)
+    j = 0
+    base = arm_components(cube, 0, j, mask)
+    var = arm_components(cube, 1, j, mask)
+    both = (cube.counts[0, :, j] > 0) & (cube.counts[1, :, j] > 0)
+    x, y = cube.means[0, both, j], cube.means[1, both, j]
+    if x.size < 3:
+        raise ValueError(f"only {x.size} tasks paired between {baseline} and {other}: too few to estimate")
+    d = y - x
+    k = max(float(base.get("trials_per_task") or 1.0), 1.0)
+    within_b = base.get("within_task_var") if k > 1 else None
+    within_v = var.get("within_task_var") if k > 1 else None
+    var_d = float(d.var(ddof=1))
+    omega2 = max(var_d - ((within_b or 0.0) + (within_v or 0.0)) / k, 0.0) if within_b is not None else None
+    rho = float(np.corrcoef(x, y)[0, 1]) if x.std() > 0 and y.std() > 0 else None
+    out = {
+        "compared": [baseline, other], "n_tasks": int(x.size), "trials_per_task": k,
+        "baseline_mean": float(x.mean()), "diff": float(d.mean()), "sd_diff": math.sqrt(var_d),
+        "between_arm_correlation": rho, "within_task_corr": base.get("icc"),
+        "omega2": omega2, "within_base": within_b, "within_var": within_v,
+        "discordance": float(np.mean((x >= 0.5) != (y >= 0.5))) if metric == "pass_rate" and k <= 1 else None,
+        "guard_sd": {},
+    }
+    for i, g in enumerate(metrics[1:], start=1):
+        ok = (cube.counts[0, :, i] > 0) & (cube.counts[1, :, i] > 0)
+        gd = cube.means[1, ok, i] - cube.means[0, ok, i]
+        out["guard_sd"][g] = float(gd.std(ddof=1)) if gd.size > 2 else None
+        out.setdefault("guard_baseline_mean", {})[g] = float(cube.means[0, ok, i].mean()) if ok.any() else None
+    return out

@@ -50,8 +50,10 @@ def _grant(args) -> int:
     else:
         raise Refused("consent needs an interactive terminal, or --yes to grant it explicitly",
                       field="consent")
+    from tamma_tui.store.db import open_database
+
     record = grant_consent(endpoint=args.endpoint, suites=_split(args.suites),
-                           fields=_split(args.fields), method=method)
+                           fields=_split(args.fields), method=method, db=open_database(args.db))
     print(f"consent {record.id} granted to {record.endpoint} for {', '.join(record.suites)} "
           f"until {record.expires_at}")
     return 0
@@ -67,7 +69,7 @@ def _show(args) -> int:
     if record is None:
         print("no consent given: nothing can be sent (previews need none)")
     else:
-        print(json.dumps(record.to_json(), indent=2))
+        print(json.dumps({**record.to_json(), "status": record.status()}, indent=2))
     if args.policy:
         print(policy_text())
     return 0
@@ -75,7 +77,8 @@ def _show(args) -> int:
 
 def _revoke(args) -> int:
     from tamma_tui.services.sharing import revoke_consent
+    from tamma_tui.store.db import open_database
 
-    report = revoke_consent()
+    report = revoke_consent(db=open_database(args.db))
     print(f"consent {report.consent_id} revoked; {report.purged} queued bundle(s) purged; {report.deletion}")
-    return 0
+    return 0 if report.delivered else 1

@@ -36,7 +36,7 @@ def demo_experiment_path() -> Path:
 def _demo(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from tamma_tui.commands.run import run_with_progress
+    from tamma_tui.commands.run import exit_code_for_run, run_with_progress
     from tamma_tui.services.reports import render_report, report_for_run
     from tamma_tui.services.results import render_run, show_run
     from tamma_tui.store.db import open_database
@@ -44,7 +44,7 @@ def _demo(args: argparse.Namespace) -> int:
     outcome = run_with_progress(args, str(demo_experiment_path()),
                                 max_tasks=QUICK_TASKS if args.quick else None)
     if outcome.status == "cancelled" or args.json:
-        return outcome.exit_code
+        return exit_code_for_run(outcome)
     console = Console()
     engine = open_database(args.db)
     view = show_run(engine, outcome.run_id, by_context=True)
@@ -55,4 +55,4 @@ def _demo(args: argparse.Namespace) -> int:
         f"\nrun id {outcome.run_id}: `tamma-bench show {outcome.run_id}`, "
         f"`tamma-bench report {outcome.run_id}`, or open the app with `tamma-bench`"
     )
-    return outcome.exit_code
+    return exit_code_for_run(outcome)

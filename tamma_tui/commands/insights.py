@@ -38,11 +38,37 @@ def _insights(args) -> int:
     for r in rows:
         if r.percentile is None:
             table.add_row(r.arm, str(r.run_id), r.context, r.model_family, f"{r.pass_rate:.2f}",
-                          "–", r.note, "–")
+                          "–", "suppressed*", "–")
         else:
             table.add_row(r.arm, str(r.run_id), r.context, r.model_family, f"{r.pass_rate:.2f}",
                           f"{r.percentile:.0f}", f"{r.low:.0f}–{r.high:.0f}", str(r.cohort_size))
-    Console().print(table)
+    console = Console()
+    console.print(_aggregate_table(release))
+    console.print(table)
+    if any(r.percentile is None for r in rows):
+        print("* the cohort was not published: fewer contributors than tau (or none yet)")
     if not rows:
         print(f"no local runs of {args.suite} with a stored config")
     return 0
+
+
+BARS = " ▁▂▃▄▅▆▇█"
+
+
+def histogram_bar(counts) -> str:
+    """20 noisy bin counts as one line of block characters (negatives drawn as empty)."""
+    top = max(max(counts), 1)
+    return "".join(BARS[round(max(c, 0) / top * (len(BARS) - 1))] for c in counts)
+
+
+def _aggregate_table(release):
+    from rich.table import Table
+
+    table = Table(title=f"published aggregate of {release['suite']} ({len(release['cohorts'])} cohort(s) "
+                  f"at or above tau; smaller ones are suppressed)", title_justify="left")
+    for col, justify in (("context", "left"), ("family", "left"), ("contributors ~", "right"),
+                         ("pass rate 0 .. 1 (20 bins)", "left")):
+        table.add_column(col, justify=justify)
+    for c in release["cohorts"]:
+        table.add_row(c["context"], c["model_family"], str(c["noisy_count"]), histogram_bar(c["histogram"]))
+    return table

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tamma_tui.vocabulary import ExitCode, RunStatus
+
 
 def positive_int(text: str) -> int:
     try:
@@ -38,6 +40,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.set_defaults(func=_run)
 
 
+def exit_code_for_run(outcome) -> int:
+    """The CLI's reading of a run's outcome (the service only reports what happened)."""
+    if outcome.status == RunStatus.INCOMPLETE:
+        return ExitCode.FAILED        # finished trials missing from the database
+    if outcome.status == RunStatus.CANCELLED:
+        return ExitCode.INTERRUPTED
+    if outcome.over_error_threshold:
+        return ExitCode.FAILED
+    return ExitCode.OK
+
+
 def run_with_progress(args: argparse.Namespace, experiment: str, **options) -> "object":
     """Run with the headless progress display and Ctrl-C handling; return the outcome."""
     import threading
@@ -56,7 +69,7 @@ def run_with_progress(args: argparse.Namespace, experiment: str, **options) -> "
             hint = resume_command(experiment, display.started.run_id, options.get("max_tasks"))
             sys.stderr.write(f"resume with: {hint}\n")
         raise
-    display.summary(outcome)
+    display.summary(outcome, exit_code_for_run(outcome))
     if outcome.status == "cancelled":
         sys.stderr.write(f"resume with: {resume_command(experiment, outcome.run_id, options.get('max_tasks'))}\n")
     return outcome
@@ -74,4 +87,4 @@ def _run(args: argparse.Namespace) -> int:
         executor=args.executor,
         ray_address=args.ray_address,
     )
-    return outcome.exit_code
+    return exit_code_for_run(outcome)

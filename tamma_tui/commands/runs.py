@@ -26,8 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="CSV without the '# tamma-bench' line (arm order and analysis plan)")
     export.set_defaults(func=_export)
 
-    imp = sub.add_parser("import", help="import trial results produced elsewhere (CSV)")
-    imp.add_argument("file", metavar="FILE.csv")
+    imp = sub.add_parser("import", help="import trial results produced elsewhere (CSV, or JSON Lines)")
+    imp.add_argument("file", metavar="FILE.csv|FILE.jsonl")
     imp.add_argument("--baseline", default=None, metavar="NAME",
                      help="the baseline arm (default: the export header's, else 'baseline')")
     imp.add_argument("--plan", metavar="FILE",

@@ -14,6 +14,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--eps-histogram", type=float, default=0.5, help="epsilon of each cohort's histogram")
     p.add_argument("--budget", type=float, default=20.0, help="epsilon cap per suite per year")
     p.add_argument("--k", type=int, default=10, help="minimum cohort size k in tau")
+    p.add_argument("--suite", action="append", metavar="ID", dest="suites",
+                   help="accept this public suite id (repeatable; default: the built-in public "
+                        "suites and the documented list)")
     p.set_defaults(func=_serve)
 
 
@@ -33,7 +36,8 @@ def _serve(args) -> int:
     except OpenDPMissing as exc:
         raise BadInput(str(exc), field="share-server") from None
     settings = Settings(eps_count=args.eps_count, eps_histogram=args.eps_histogram,
-                        budget_per_suite_year=args.budget, k=args.k)
+                        budget_per_suite_year=args.budget, k=args.k,
+                        **({"suites": tuple(args.suites)} if args.suites else {}))
     server = serve(Aggregator(ShareServerStore(args.store), settings), args.host, args.port, quiet=False)
     print(f"share-server listening on {server.url} (tau {settings.tau}, "
           f"epsilon {settings.eps_per_cohort} per cohort, cap {settings.budget_per_suite_year}/suite/year)",

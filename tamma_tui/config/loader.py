@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import BadInput
-from .models import AgentConfig, ExperimentSpec
+from .models import UNHASHED_FIELDS, AgentConfig, ExperimentSpec
 
 
 def read_mapping(path: str | Path) -> dict[str, Any]:
@@ -22,7 +22,12 @@ def read_mapping(path: str | Path) -> dict[str, Any]:
     if not p.is_file():
         raise BadInput("file not found", file=path)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        text = p.read_text(encoding="utf-8")
+        # JSON files are read as JSON: YAML 1.1 reads an exponent without a dot (3e-06,
+        # as JSON writers emit costPerToken) as a string.
+        data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"malformed JSON: {exc.msg}", file=path, field=f"line {exc.lineno}, column {exc.colno}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
@@ -30,9 +35,31 @@ def read_mapping(path: str | Path) -> dict[str, Any]:
         raise BadInput(f"malformed YAML: {problem}", file=path, field=where) from None
     except UnicodeDecodeError:
         raise BadInput("not a UTF-8 text file", file=path) from None
+    except RecursionError:
+        raise BadInput(f"nested deeper than {MAX_NESTING} levels", file=path) from None
+    check_nesting(data, path)
     if not isinstance(data, dict):
         raise BadInput(f"expected a mapping at the top level, got {type(data).__name__}", file=path)
     return data
+
+
+MAX_NESTING = 64  # no real config comes close; deeper input only exhausts the stack
+
+
+def check_nesting(data: Any, path: str | Path, limit: int = MAX_NESTING) -> None:
+    """Refuse data nested deeper than `limit` (walked iteratively: no recursion to exhaust)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            raise BadInput(f"nested deeper than {limit} levels", file=path)
+        stack.extend((child, depth + 1) for child in children)
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -101,7 +128,10 @@ def deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any
 
 def canonical_dict(config: AgentConfig) -> dict[str, Any]:
     """Defaults filled, JSON types only; key order is fixed at serialisation time."""
-    return config.model_dump(mode="json")
+    data = config.model_dump(mode="json")
+    for name in UNHASHED_FIELDS:
+        data.pop(name, None)
+    return data
 
 
 class _LiteralDumper(yaml.SafeDumper):
@@ -159,17 +189,39 @@ class LoadedExperiment:
         return (self.path.parent / relative).resolve()
 
 
+def _tamma_role(experiment: Path, tamma_config: str, role: str, field: str) -> tuple[Path, dict[str, Any], str]:
+    """(file, AgentConfig fields, source label) of a role of a tamma.config.json."""
+    from tamma_tui.integration.tamma_config import resolve_role
+
+    path = (experiment.parent / tamma_config).resolve()
+    if not path.is_file():
+        raise BadInput(f"tamma config not found: {tamma_config}", file=experiment, field=f"{field}.tamma_config")
+    doc = json.loads(path.read_text(encoding="utf-8")) if path.suffix == ".json" else read_mapping(path)
+    resolved = resolve_role(doc, role, where=str(path), source=f"tamma-file:{path}")
+    return path, resolved.agent, f"{path} (role {role})"
+
+
 def load_experiment(path: str | Path) -> LoadedExperiment:
     p = Path(path)
     spec: ExperimentSpec = validate_model(ExperimentSpec, read_mapping(p), p)
-    base_path = (p.parent / spec.baseline).resolve()
-    if not base_path.is_file():
-        raise BadInput(f"baseline config not found: {spec.baseline}", file=p, field="baseline")
-    base_data = read_mapping(base_path)
-    baseline = _agent_config(base_data, base_path, base_path)
-    arms = [ArmSpec("baseline", baseline, True, str(base_path))]
+    if isinstance(spec.baseline, str):
+        base_path = (p.parent / spec.baseline).resolve()
+        if not base_path.is_file():
+            raise BadInput(f"baseline config not found: {spec.baseline}", file=p, field="baseline")
+        base_data = read_mapping(base_path)
+        baseline = _agent_config(base_data, base_path, base_path)
+        base_source = str(base_path)
+    else:
+        base_path, base_data, base_source = _tamma_role(p, spec.baseline.tamma_config, spec.baseline.role, "baseline")
+        baseline = _agent_config(base_data, base_source, base_path)
+    arms = [ArmSpec("baseline", baseline, True, base_source)]
     for i, variant in enumerate(spec.variants):
-        if variant.config is not None:
+        if variant.tamma_config is not None:
+            vpath, data, source = _tamma_role(p, variant.tamma_config, variant.role or "", f"variants[{i}]")
+            if variant.overrides:
+                data = deep_merge(data, variant.overrides)
+            cfg = _agent_config(data, source, vpath)
+        elif variant.config is not None:
             vpath = (p.parent / variant.config).resolve()
             if not vpath.is_file():
                 raise BadInput(
@@ -184,7 +236,7 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
             data = deep_merge(base_data, variant.overrides or {})
             where = f"{p} (variants[{i}].overrides)"
             cfg = _agent_config(data, where, base_path)
-            source = f"{base_path} + overrides"
+            source = f"{base_source} + overrides"
         arms.append(ArmSpec(variant.name, cfg, False, source))
     if spec.pinned is not None:
         ppath = (p.parent / spec.pinned).resolve()

@@ -10,8 +10,6 @@ provider does crashes a run.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import os
 import random
 import threading
@@ -19,18 +17,22 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Iterable, Sequence
 
 from tamma_tui.config.models import AgentConfig, RateLimits, RetryPolicy
-from tamma_tui.providers.base import TIMEOUT, AgentRequest, Completion, Provider, ProviderError
+from tamma_tui.providers.base import AgentRequest, Completion, Provider, ProviderError
 from tamma_tui.suites.model import Grade, Task
-from tamma_tui.vocabulary import RunStatus
+from tamma_tui.vocabulary import ErrorKind, RunStatus
 
 from .events import Event, RunFinished, RunProgress, RunStarted, TrialFinished, TrialStarted
 from .plan import Plan, PlannedArm, SessionPlan, TrialKey, trial_seed
+from .progress import ProgressTally
 from .ratelimit import RateLimiter, estimate_tokens
 from .retry import Attempts, call_with_retry
+from .sessions import session_budget_tokens, trim_history
+from .trial import CallOutcome, TrialRecord, build_record
+from .trial import utcnow as _utcnow
 from .writer import BatchWriter
 
 # Verdicts of a sequential monitor (see tamma_tui.analysis.sequential).
@@ -38,13 +40,7 @@ CONTINUE = "continue"
 STOP_MAX = "stop_max"
 WRITE_FAILED = "write_failed"   # a stop reason: the writer could not store trials
 
-MAX_ERROR_MESSAGE = 500
 PROGRESS_INTERVAL_S = 0.1   # at most ~10 progress events a second
-_encode_details = json.JSONEncoder(default=str, separators=(",", ":")).encode  # one encoder, not one per trial
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass
@@ -123,23 +119,8 @@ def endpoint_key(config: AgentConfig) -> tuple[str, ...]:
     return (config.provider, config.base_url or "")
 
 
-def session_budget_tokens(config: AgentConfig) -> int:
-    """Prompt tokens a session may use: the window minus room for the answer."""
-    window = config.context.window_tokens
-    room = config.parameters.max_tokens or 0
-    return window - room if window - room > 0 else window
-
-
-def trim_history(history: list[dict[str, str]], fixed_chars: int, budget_tokens: int) -> int:
-    """Drop the oldest user/assistant pairs until the estimated prompt fits; returns how
-    many messages were dropped."""
-    chars = fixed_chars + sum(len(m["content"]) for m in history)
-    dropped = 0
-    while history and estimate_tokens(chars) > budget_tokens:
-        for _ in range(2 if len(history) >= 2 else 1):
-            chars -= len(history.pop(0)["content"])
-            dropped += 1
-    return dropped
+__all__ = ["EngineDeps", "EngineResult", "EngineSettings", "Runner", "run_plan", "session_budget_tokens",
+           "trim_history"]
 
 
 class Runner:
@@ -150,15 +131,10 @@ class Runner:
         self.tasks = {t.id: t for t in plan.tasks}
         self._prompts: dict[tuple[str, int], str] = {}
         self._rng = random.Random(settings.rng_seed)
-        # Progress counters.
+        # Progress: totals fed one TrialRecord at a time (engine/progress.py).
         self.total = plan.total
         self.already_done = 0
-        self.ran = 0
-        self.errors = 0
-        self.errors_by_kind: dict[str, int] = {}
-        self.by_arm: dict[str, dict[str, dict[str, int]]] = {}
-        self.cost = settings.prior_cost_usd
-        self._progress_version = 0
+        self.tally = ProgressTally(settings.prior_cost_usd)
         # Stop flags.
         self._stop_reason: str | None = None   # budget_exhausted | stopped_early | completed
         self.cancelled = False
@@ -166,6 +142,22 @@ class Runner:
         self._earlier_answers: dict[TrialKey, str] = {}
         self._flushed_cost = 0.0
         self._remote_grades: dict[TrialKey, tuple] = {}
+
+    @property
+    def ran(self) -> int:
+        return self.tally.ran
+
+    @property
+    def errors(self) -> int:
+        return self.tally.errors
+
+    @property
+    def errors_by_kind(self) -> dict[str, int]:
+        return self.tally.errors_by_kind
+
+    @property
+    def cost(self) -> float:
+        return self.tally.cost
 
     # -- events ---------------------------------------------------------------------------
 
@@ -179,25 +171,14 @@ class Runner:
                 self._note = f"event consumer failed: {type(exc).__name__}: {exc}"
 
     def _progress_event(self) -> RunProgress:
-        elapsed = time.monotonic() - self._t0
-        return RunProgress(
-            run_id=self.settings.run_id,
-            done=self.already_done + self.ran,
-            total=self.total,
-            errors=self.errors,
-            cost_usd=self.cost,
-            elapsed_s=elapsed,
-            trials_per_s=self.ran / elapsed if elapsed > 0 else 0.0,
-            errors_by_kind=dict(self.errors_by_kind),
-            by_arm={a: {c: dict(v) for c, v in ctx.items()} for a, ctx in self.by_arm.items()},
-        )
+        return self.tally.event(self.settings.run_id, self.already_done, self.total, time.monotonic() - self._t0)
 
     async def _progress_ticker(self) -> None:
         seen = -1
         while True:
             await asyncio.sleep(PROGRESS_INTERVAL_S)
-            if self._progress_version != seen:
-                seen = self._progress_version
+            if self.tally.version != seen:
+                seen = self.tally.version
                 self._emit(self._progress_event())
 
     async def _cancel_watcher(self, workers: list[asyncio.Task[Any]]) -> None:
@@ -250,7 +231,7 @@ class Runner:
 
     async def _call(
         self, state: _ArmState, key: TrialKey, task: Task, messages: tuple[dict[str, str], ...], chars: int
-    ) -> tuple[Completion | None, ProviderError | None, Attempts, datetime] | None:
+    ) -> CallOutcome | None:
         """Call the agent; None when the run stopped before the call was sent."""
         cfg = state.arm.config
         request = AgentRequest(
@@ -273,8 +254,8 @@ class Runner:
                 if before is not None:  # one lease per trial from the driver's token bucket
                     await before()
                 called = await self._call_remote(state, key, request, started)
-                if limiter.active and called[0] is not None:
-                    limiter.settle(estimate, called[0].prompt_tokens + called[0].completion_tokens)
+                if limiter.active and called.completion is not None:
+                    limiter.settle(estimate, called.completion.prompt_tokens + called.completion.completion_tokens)
                 return called
             try:
                 completion = await call_with_retry(
@@ -286,16 +267,18 @@ class Runner:
                     before_attempt=before,
                 )
             except ProviderError as exc:
-                return None, exc, attempts, started
+                return CallOutcome(None, exc, attempts, started)
             except (asyncio.CancelledError, KeyboardInterrupt):
                 raise
             except Exception as exc:  # a provider bug is still only this trial's error
-                return None, ProviderError("internal_error", f"{type(exc).__name__}: {exc}"), attempts, started
+                return CallOutcome(None, ProviderError(ErrorKind.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"),
+                                   attempts, started)
         if limiter.active:
             limiter.settle(estimate, completion.prompt_tokens + completion.completion_tokens)
-        return completion, None, attempts, started
+        return CallOutcome(completion, None, attempts, started)
 
-    async def _call_remote(self, state: _ArmState, key: TrialKey, request: AgentRequest, started: datetime):
+    async def _call_remote(self, state: _ArmState, key: TrialKey, request: AgentRequest,
+                           started: datetime) -> CallOutcome:
         """The call and its grade on a remote worker; the grade waits in ``_remote_grades``."""
         cfg = state.arm.config
         try:
@@ -307,186 +290,87 @@ class Runner:
         except (asyncio.CancelledError, KeyboardInterrupt):
             raise
         except Exception as exc:  # the worker was lost twice, or the cluster went away
-            return None, ProviderError("executor_error", f"{type(exc).__name__}: {exc}"), Attempts(count=1), started
+            return CallOutcome(None, ProviderError(ErrorKind.EXECUTOR_ERROR, f"{type(exc).__name__}: {exc}"),
+                               Attempts(count=1), started)
         attempts = Attempts(count=out.attempts, last_kind=out.last_kind, last_message=out.last_message)
         placement = {"worker": out.worker, "isolation": out.isolation, "worker_retries": out.worker_retries}
         self._remote_grades[key] = (out.grade, out.grade_error, placement)
         if out.completion is None:
-            kind, message = out.error or ("internal_error", "no answer")
-            return None, ProviderError(kind, message), attempts, out.started_at
-        return Completion(**out.completion), None, attempts, out.started_at
+            kind, message = out.error or (ErrorKind.INTERNAL_ERROR, "no answer")
+            return CallOutcome(None, ProviderError(kind, message), attempts, out.started_at)
+        return CallOutcome(Completion(**out.completion), None, attempts, out.started_at)
 
     async def _grade(self, task: Task, text: str, pool: ThreadPoolExecutor) -> Grade:
-        # Match grading is a string comparison: cheaper inline than a thread hop.
-        if task.grader_kind == "match":
+        # Exact/contains matching is a string comparison: cheaper inline than a thread hop.
+        # A regex (the task's own pattern) runs in the pool, time-bounded, off the loop.
+        if task.grader_kind == "match" and task.grader.get("mode") != "regex":
             return self.deps.grade(task, text)
         return await asyncio.get_running_loop().run_in_executor(pool, self.deps.grade, task, text)
 
-    def _row(
-        self,
-        state: _ArmState,
-        key: TrialKey,
-        task: Task,
-        completion: Completion | None,
-        error: ProviderError | None,
-        attempts: Attempts,
-        grade: Grade | None,
-        grade_error: str | None,
-        started: datetime,
-        position: int | None,
-    ) -> dict[str, Any]:
-        cfg = state.arm.config
-        window = cfg.context.window_tokens
-        row: dict[str, Any] = {
-            "run_id": self.settings.run_id,
-            "arm": key.arm,
-            "task_id": task.id,
-            "context": task.context,
-            "repeat": key.repeat,
-            "attempts": attempts.count,
-            "context_window": window,
-            "config_sha256": state.arm.sha256,
-            "session_position": position,
-            "started_at": started,
-            "finished_at": _utcnow(),
-            "cost_usd": 0.0,
-            "truncated": False,
-            # Every row carries every column: a batch is one executemany.
-            "status": "ok",
-            "passed": None,
-            "score": None,
-            "latency_s": None,
-            "ttft_s": None,
-            "output_tps": None,
-            "prompt_tokens": None,
-            "completion_tokens": None,
-            "context_utilization": None,
-            "error_kind": None,
-            "error_message": None,
-            "response_hash": None,
-            "response_text": None,
-            "grade_details": None,
-        }
-        if completion is None:
-            assert error is not None
-            row["status"] = "timeout" if error.kind == TIMEOUT else "error"
-            row["error_kind"] = error.kind
-            row["error_message"] = str(error)[:MAX_ERROR_MESSAGE]
-            return row
-        p = cfg.pricing
-        cached = min(completion.cached_prompt_tokens, completion.prompt_tokens)
-        cached_rate = p.cached_input_per_mtok if p.cached_input_per_mtok is not None else p.input_per_mtok
-        cost = (
-            (completion.prompt_tokens - cached) * p.input_per_mtok
-            + cached * cached_rate
-            + completion.completion_tokens * p.output_per_mtok
-        ) / 1e6
-        text = completion.text
-        row.update(
-            latency_s=completion.latency_s,
-            ttft_s=completion.ttft_s,
-            output_tps=completion.output_tps,
-            prompt_tokens=completion.prompt_tokens,
-            completion_tokens=completion.completion_tokens,
-            cost_usd=cost,
-            context_utilization=completion.prompt_tokens / window,
-            truncated=completion.truncated,
-            response_hash=hashlib.sha256(text.encode("utf-8", "replace")).hexdigest(),
-            response_text=text,
-        )
-        if attempts.count > 1:
-            row["error_message"] = (
-                f"succeeded after {attempts.count} attempts; last error "
-                f"{attempts.last_kind}: {attempts.last_message}"
-            )[:MAX_ERROR_MESSAGE]
-        if grade_error is not None:
-            row["status"] = "error"
-            row["error_kind"] = "grader_error"
-            row["error_message"] = grade_error[:MAX_ERROR_MESSAGE]
-            return row
-        assert grade is not None
-        row["status"] = "ok"
-        row["passed"] = bool(grade.passed)
-        row["score"] = float(grade.score)
-        row["grade_details"] = _encode_details(grade.details)
-        return row
-
-    def _record(self, row: dict[str, Any], writer: BatchWriter) -> None:
-        writer.add(row)
-        self.ran += 1
-        self.cost += row["cost_usd"]
-        status = row["status"]
-        arm_stats = self.by_arm.setdefault(row["arm"], {})
-        ctx = arm_stats.get(row["context"])
-        if ctx is None:
-            ctx = arm_stats[row["context"]] = {"n": 0, "passed": 0, "errors": 0}
-        ctx["n"] += 1
-        if status == "ok":
-            ctx["passed"] += 1 if row["passed"] else 0
-        else:
-            self.errors += 1
-            ctx["errors"] += 1
-            kind = row["error_kind"] or status
-            self.errors_by_kind[kind] = self.errors_by_kind.get(kind, 0) + 1
-        self._progress_version += 1
+    def _record(self, record: TrialRecord, writer: BatchWriter) -> None:
+        writer.add(record.as_row())
+        self.tally.add(record)
         budget = self.settings.budget_usd
         if budget is not None and self.cost >= budget and self._stop_reason is None:
-            self._stop_reason = "budget_exhausted"
+            self._stop_reason = RunStatus.BUDGET_EXHAUSTED
         if writer.failure is not None and self._stop_reason is None:
             # Storing stopped (a full disk): running more trials would only lose them too.
             self._stop_reason = WRITE_FAILED
         if self.deps.on_event is not None:
+            ok = record.ok
             self._emit(
                 TrialFinished(
-                    run_id=self.settings.run_id,
-                    arm=row["arm"],
-                    task_id=row["task_id"],
-                    context=row["context"],
-                    repeat=row["repeat"],
-                    status=status,
-                    passed=row.get("passed"),
-                    score=row.get("score"),
-                    latency_s=row.get("latency_s"),
-                    cost_usd=row["cost_usd"],
-                    attempts=row["attempts"],
-                    error_kind=row.get("error_kind"),
-                    error_message=row.get("error_message") if status != "ok" else None,
+                    run_id=record.run_id,
+                    arm=record.arm,
+                    task_id=record.task_id,
+                    context=record.context,
+                    repeat=record.repeat,
+                    status=record.status,
+                    passed=record.passed,
+                    score=record.score,
+                    latency_s=record.latency_s,
+                    cost_usd=record.cost_usd,
+                    attempts=record.attempts,
+                    error_kind=record.error_kind,
+                    error_message=None if ok else record.error_message,
                 )
             )
 
-    async def _finish_trial(
+    async def run_one_trial(
         self,
         state: _ArmState,
         key: TrialKey,
         task: Task,
-        called: tuple[Completion | None, ProviderError | None, Attempts, datetime],
+        messages: tuple[dict[str, str], ...],
+        chars: int,
         pool: ThreadPoolExecutor,
-        writer: BatchWriter,
         position: int | None = None,
-    ) -> Completion | None:
-        completion, error, attempts, started = called
+    ) -> TrialRecord | None:
+        """Call the agent, grade the answer and return the trial's record; None when the
+        run stopped before the call was sent."""
+        called = await self._call(state, key, task, messages, chars)
+        if called is None:
+            return None
         grade = grade_error = None
+        extra_details = None
         remote = self._remote_grades.pop(key, None)
         if remote is not None:
             graded, grade_error, placement = remote
             if graded is not None:
                 grade = Grade(passed=graded["passed"], score=graded["score"],
                               details={**graded["details"], "executor": placement})
-            row = self._row(state, key, task, completion, error, attempts, grade, grade_error, started, position)
-            if grade is None:
-                row["grade_details"] = _encode_details({"executor": placement})
-            self._record(row, writer)
-            return completion
-        if completion is not None:
+            else:
+                extra_details = {"executor": placement}
+        elif called.completion is not None:
             try:
-                grade = await self._grade(task, completion.text, pool)
+                grade = await self._grade(task, called.completion.text, pool)
             except Exception as exc:  # graders should not raise; if one does, it is this trial's error
                 grade_error = f"grader failed: {type(exc).__name__}: {exc}"
-        self._record(
-            self._row(state, key, task, completion, error, attempts, grade, grade_error, started, position),
-            writer,
+        record = build_record(
+            run_id=self.settings.run_id, arm=key.arm, sha256=state.arm.sha256, config=state.arm.config,
+            task=task, repeat=key.repeat, call=called, grade=grade, grade_error=grade_error, position=position,
         )
-        return completion
+        return record.replace_details(extra_details) if extra_details is not None else record
 
     # -- units of work --------------------------------------------------------------------
 
@@ -496,9 +380,9 @@ class Runner:
         user = {"role": "user", "content": self._prompt(task, state.arm.config.context.max_context_files)}
         messages = (*state.system, user)
         chars = len(user["content"]) + (len(state.system[0]["content"]) if state.system else 0)
-        called = await self._call(state, key, task, messages, chars)
-        if called is not None:
-            await self._finish_trial(state, key, task, called, pool, writer)
+        record = await self.run_one_trial(state, key, task, messages, chars, pool)
+        if record is not None:
+            self._record(record, writer)
 
     async def _run_session(
         self, session: SessionPlan, todo: set[TrialKey], states: dict[str, _ArmState], pool, writer
@@ -525,13 +409,13 @@ class Runner:
             trim_history(history, system_chars + len(user["content"]), budget)
             messages = (*state.system, *history, user)
             chars = system_chars + len(user["content"]) + sum(len(m["content"]) for m in history)
-            called = await self._call(state, key, task, messages, chars)
-            if called is None:
+            record = await self.run_one_trial(state, key, task, messages, chars, pool, position)
+            if record is None:
                 return
-            completion = await self._finish_trial(state, key, task, called, pool, writer, position)
-            if completion is not None:
+            self._record(record, writer)
+            if record.response_text is not None:  # answered (graded or not): it joins the conversation
                 history.append(user)
-                history.append({"role": "assistant", "content": completion.text})
+                history.append({"role": "assistant", "content": record.response_text})
 
     async def _worker(self, queue: deque, todo: set[TrialKey], states, pool, writer) -> None:
         while queue and self._stop_reason is None:
@@ -592,7 +476,7 @@ class Runner:
             )
         )
         if s.budget_usd is not None and self.cost >= s.budget_usd:
-            self._stop_reason = "budget_exhausted"
+            self._stop_reason = RunStatus.BUDGET_EXHAUSTED
         session_keys = {k for sp in self.plan.sessions for k in sp.turns}
         if self.deps.load_answers is not None and session_keys & done:
             stored = await asyncio.to_thread(self.deps.load_answers)
@@ -625,13 +509,13 @@ class Runner:
             lost = f"{writer.unwritten} finished trial(s) not stored"
             message = f"{writer.failure}; {lost}" if writer.failure else lost
         elif self.cancelled:
-            status = "cancelled"
-        elif self._stop_reason == "budget_exhausted" and self.already_done + self.ran >= self.total:
-            status = "completed"  # the last trial crossed the budget: nothing was skipped
-        elif self._stop_reason in ("budget_exhausted", "stopped_early"):
+            status = RunStatus.CANCELLED
+        elif self._stop_reason == RunStatus.BUDGET_EXHAUSTED and self.already_done + self.ran >= self.total:
+            status = RunStatus.COMPLETED  # the last trial crossed the budget: nothing was skipped
+        elif self._stop_reason in (RunStatus.BUDGET_EXHAUSTED, RunStatus.STOPPED_EARLY):
             status = self._stop_reason
         else:
-            status = "completed"
+            status = RunStatus.COMPLETED
         elapsed = time.monotonic() - self._t0
         self._emit(self._progress_event())
         result = EngineResult(
@@ -698,7 +582,7 @@ class Runner:
                 await self._execute(rest, todo, states, pool, writer)
                 return
             if verdict != CONTINUE:
-                self._stop_reason = "completed" if verdict == STOP_MAX else "stopped_early"
+                self._stop_reason = RunStatus.COMPLETED if verdict == STOP_MAX else RunStatus.STOPPED_EARLY
                 return
 
 

@@ -101,7 +101,10 @@ class BatchWriter:
                     self.failure = f"the disk is full ({exc}); finished trials that did not fit were not stored"
                     return
                 except Exception as exc:  # anything else: stop writing, keep the rows, say why
-                    self.failure = f"storing trials failed: {type(exc).__name__}: {str(exc)[:200]}"
+                    # One line: a driver error's first line names the problem; what follows
+                    # (the statement) is no use to the user.
+                    first = str(exc).splitlines()[0] if str(exc) else ""
+                    self.failure = f"storing trials failed: {type(exc).__name__}: {first[:200]}"
                     return
                 busy_since, delay = None, self.busy_backoff_s
                 del self._pending[: len(batch)]

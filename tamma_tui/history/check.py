@@ -52,6 +52,8 @@ class GateResult:
     more_trials: int | None = None
     flaky: dict[str, Any] = field(default_factory=dict)
     history: dict[str, Any] = field(default_factory=dict)
+    gated: bool = True  # False for the pinned arm: it measures the environment, not the run's config
+    cause: str | None = None  # for a regression: "config" or "drift" (the pinned arm regressed too)
 
     @property
     def name(self) -> str:
@@ -61,9 +63,11 @@ class GateResult:
         return {"name": self.name, **asdict(self)}
 
 
-def pair_arms(current: Sequence[dict[str, Any]], reference: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
+def pair_arms(current: Sequence[dict[str, Any]], reference: Sequence[dict[str, Any]],
+              by_name_first: frozenset[str] = frozenset({"pinned"})) -> list[tuple[str, str]]:
     """(current arm, reference arm): same config hash first, then same name; each reference
-    arm is used once."""
+    arm is used once. Arms named in ``by_name_first`` (the pinned arm, which often shares
+    the baseline's hash) pair by name before anything else."""
     pairs: list[tuple[str, str]] = []
     used: set[str] = set()
     by_sha = {}
@@ -72,6 +76,12 @@ def pair_arms(current: Sequence[dict[str, Any]], reference: Sequence[dict[str, A
             by_sha.setdefault(r["config_sha256"], r["name"])
     names = {r["name"] for r in reference}
     for arm in current:
+        if arm["name"] in by_name_first and arm["name"] in names:
+            pairs.append((arm["name"], arm["name"]))
+            used.add(arm["name"])
+    for arm in current:
+        if arm["name"] in used and (arm["name"], arm["name"]) in pairs:
+            continue
         sha = arm.get("config_sha256")
         match = by_sha.get(sha) if sha else None
         if match is None or match in used:
@@ -152,7 +162,20 @@ def tasks_to_settle(sd: float, target: float, n_now: int, alpha: float) -> int |
     return max(need - n_now, 1)
 
 
+def attribute_drift(results: Sequence[GateResult], pinned_arm: str) -> None:
+    """Mark each regression "drift" when the pinned (frozen) arm regressed on the same context
+    and metric, else "config"; the pinned arm's own rows are reported but not gated."""
+    pinned = {(r.context, r.metric): r for r in results if r.arm == pinned_arm}
+    for r in results:
+        if r.arm == pinned_arm:
+            r.gated = False
+        elif r.verdict == "regressed" and pinned:
+            twin = pinned.get((r.context, r.metric))
+            r.cause = "drift" if twin is not None and twin.verdict == "regressed" else "config"
+
+
 def overall(results: Sequence[GateResult]) -> str:
+    results = [r for r in results if r.gated]
     verdicts = {r.verdict for r in results}
     if "regressed" in verdicts:
         return "regressed"

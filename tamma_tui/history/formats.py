@@ -9,7 +9,10 @@ from typing import Any, Mapping, Sequence
 def _line(row: Mapping[str, Any]) -> str:
     est = row.get("estimate")
     ref = row.get("reference_mean")
-    parts = [f"{row['name']}: {row['verdict']}"]
+    verdict = row["verdict"] + (f" ({row['cause']})" if row.get("cause") else "")
+    if row.get("gated") is False:
+        verdict += ", not gated (pinned: measures drift)"
+    parts = [f"{row['name']}: {verdict}"]
     if est is not None:
         parts.append(f"difference {est:+.4g} (reference {ref:.4g}, margin {row['margin']:.4g}, {row['n_tasks']} tasks)")
     if row.get("p_worse") is not None:
@@ -31,7 +34,7 @@ def junit(outcome: Mapping[str, Any]) -> str:
     suite = ET.Element("testsuite", {
         "name": f"tamma-bench check run {outcome['run_id']}",
         "tests": str(len(rows)),
-        "failures": str(sum(r["verdict"] == "regressed" for r in rows)),
+        "failures": str(sum(r["verdict"] == "regressed" and r.get("gated", True) for r in rows)),
         "skipped": "0",
         "errors": "0",
     })
@@ -40,7 +43,7 @@ def junit(outcome: Mapping[str, Any]) -> str:
     ET.SubElement(props, "property", {"name": "verdict", "value": str(outcome["verdict"])})
     for r in rows:
         case = ET.SubElement(suite, "testcase", {"classname": f"tamma-bench.run{outcome['run_id']}", "name": r["name"]})
-        if r["verdict"] == "regressed":
+        if r["verdict"] == "regressed" and r.get("gated", True):
             failure = ET.SubElement(case, "failure", {"message": "regressed", "type": "regression"})
             failure.text = _line(r)
         else:
@@ -61,6 +64,8 @@ def github(outcome: Mapping[str, Any]) -> str:
     lines = []
     for r in outcome["results"]:
         level = {"regressed": "error", "inconclusive": "warning"}.get(r["verdict"])
+        if not r.get("gated", True) and level:
+            level = "notice"
         if level:
             lines.append(f"::{level} title=tamma-bench {_escape(r['name'])}::{_escape(_line(r))}")
     lines.append(f"::notice title=tamma-bench check::{_escape(summary_line(outcome))}")
@@ -70,6 +75,7 @@ def github(outcome: Mapping[str, Any]) -> str:
 def summary_line(outcome: Mapping[str, Any]) -> str:
     counts: dict[str, int] = {}
     for r in outcome["results"]:
-        counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+        if r.get("gated", True):
+            counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
     parts = ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "nothing compared"
     return f"run {outcome['run_id']} against {outcome['against']}: {outcome['verdict']} ({parts})"

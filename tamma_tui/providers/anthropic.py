@@ -37,6 +37,9 @@ _STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "len
 _perf = time.perf_counter
 
 
+from tamma_tui.providers.tools import tool_definitions  # noqa: E402
+
+
 def key_env_for(config: AgentConfig) -> str:
     """The variable that holds the key: ``api_key_env``, else ANTHROPIC_API_KEY."""
     return config.api_key_env or DEFAULT_KEY_ENV
@@ -60,12 +63,16 @@ class AnthropicProvider:
         base = (config.base_url or DEFAULT_BASE_URL).rstrip("/")
         # Accept both "https://api.anthropic.com" and ".../v1" as base_url.
         self.url = base + ("/messages" if base.endswith("/v1") else "/v1/messages")
-        self._where = f"anthropic {urlsplit(base).netloc or base}"
+        self._where = f"anthropic {urlsplit(base).netloc.rpartition('@')[2] or base}"
         self._sender = make_sender(self.url, config.timeout_s, max_connections, transport)
         params = config.parameters.model_dump(exclude_none=True)
         params.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
-        params.pop("seed", None)  # not part of the Messages API
+        for name in ("seed", "frequency_penalty", "presence_penalty"):
+            params.pop(name, None)  # not part of the Messages API
         self._base_body: dict[str, Any] = {"model": config.model, **params}
+        tools = tool_definitions(config, "anthropic")
+        if tools:
+            self._base_body["tools"] = tools
         self._stream = config.stream
         self._key_env = key_env_for(config)
 
@@ -150,7 +157,7 @@ class AnthropicProvider:
                     stopped = True
                 elif kind == "error":
                     err = event.get("error") or {}
-                    detail = redact(str(err.get("message") or err.get("type") or "error")[:200], key)
+                    detail = redact(str(err.get("message") or err.get("type") or "error"), key, 200)
                     raise ProviderError(SERVER_ERROR, f"{self._where}: error event in stream: {detail}")
         latency = _perf() - t0
         if not stopped and stop_reason is None:

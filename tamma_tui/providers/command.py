@@ -28,6 +28,27 @@ from .tokens import estimate_tokens
 
 USAGE_KEY = "tamma_usage"
 STDERR_TAIL_CHARS = 300
+# An agent that prints more than this on stdout is stopped (its answer could not be stored
+# anyway, and reading it all would cost the host its memory); stderr keeps only a tail.
+MAX_STDOUT_BYTES = 8 << 20
+MAX_STDERR_BYTES = 64 << 10
+# What a CLI agent inherits from our environment: enough to run a program and find its
+# own configuration; never the other keys this process holds. The variable named by the
+# config's api_key_env is added on top.
+ENV_ALLOWLIST = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LC_ALL", "LC_CTYPE",
+                 "TERM", "TZ", "TMPDIR", "SYSTEMROOT", "PYTHONPATH", "VIRTUAL_ENV",
+                 "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "SSL_CERT_FILE",
+                 "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
+                 "http_proxy", "https_proxy", "no_proxy")
+
+
+def agent_environment(config: AgentConfig, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The allowlisted part of `environ` plus the variable the config names."""
+    environ = os.environ if environ is None else environ
+    env = {name: environ[name] for name in ENV_ALLOWLIST if name in environ}
+    if config.api_key_env and config.api_key_env in environ:
+        env[config.api_key_env] = environ[config.api_key_env]
+    return env
 
 
 def render_prompt(messages: Sequence[Mapping[str, Any]]) -> str:
@@ -85,7 +106,7 @@ class CommandProvider:
             workspace.mkdir()
             prompt_file = scratch / "prompt.md"
             prompt_file.write_text(prompt, encoding="utf-8")
-            env = dict(os.environ)
+            env = agent_environment(self.config)
             env.update(
                 TAMMA_PROMPT_FILE=str(prompt_file),
                 TAMMA_WORKSPACE=str(workspace),
@@ -101,9 +122,10 @@ class CommandProvider:
             await asyncio.to_thread(shutil.rmtree, scratch, ignore_errors=True)
 
         if code != 0:
-            tail = stderr.decode("utf-8", "replace").strip()[-STDERR_TAIL_CHARS:]
+            # Redact the whole captured tail first (every key this process knows), then cut:
+            # a cut through a key would leave part of it in place.
             secret = os.environ.get(self.config.api_key_env) if self.config.api_key_env else None
-            tail = redact(tail, secret)
+            tail = redact(stderr.decode("utf-8", "replace").strip(), secret)[-STDERR_TAIL_CHARS:]
             raise ProviderError(
                 AGENT_ERROR, f"agent {Path(self.argv[0]).name} exited with status {code}" + (f": {tail}" if tail else "")
             )
@@ -133,7 +155,7 @@ class CommandProvider:
         except OSError as exc:
             raise ProviderError(AGENT_ERROR, f"cannot start agent {self.argv[0]}: {exc.strerror or exc}") from None
         try:
-            stdout, stderr = await asyncio.wait_for(proc.communicate(stdin), self.config.timeout_s)
+            stdout, stderr = await asyncio.wait_for(self._collect(proc, stdin), self.config.timeout_s)
         except TimeoutError:
             await _kill_group(proc)
             raise ProviderError(TIMEOUT, f"agent {Path(self.argv[0]).name} ran past {self.config.timeout_s:g} s") from None
@@ -141,6 +163,46 @@ class CommandProvider:
             await _kill_group(proc)
             raise
         return stdout, stderr, proc.returncode or 0
+
+    async def _collect(self, proc: asyncio.subprocess.Process, stdin: bytes) -> tuple[bytes, bytes]:
+        """Feed stdin and read both streams, stopping the agent once stdout passes
+        MAX_STDOUT_BYTES (memory stays bounded however much it prints)."""
+
+        async def feed() -> None:
+            try:
+                proc.stdin.write(stdin)
+                await proc.stdin.drain()
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            finally:
+                proc.stdin.close()
+
+        async def read_stdout() -> bytes:
+            buf = bytearray()
+            while chunk := await proc.stdout.read(65536):
+                buf += chunk
+                if len(buf) > MAX_STDOUT_BYTES:
+                    await _kill_group(proc)
+                    raise ProviderError(
+                        AGENT_ERROR, f"agent {Path(self.argv[0]).name} printed more than "
+                                     f"{MAX_STDOUT_BYTES >> 20} MiB on stdout; stopped")
+            return bytes(buf)
+
+        async def read_stderr_tail() -> bytes:
+            buf = bytearray()
+            while chunk := await proc.stderr.read(65536):
+                buf += chunk
+                del buf[:-MAX_STDERR_BYTES]
+            return bytes(buf)
+
+        results = await asyncio.gather(feed(), read_stdout(), read_stderr_tail(),
+                                       return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                await _kill_group(proc)
+                raise result
+        await proc.wait()
+        return results[1], results[2]
 
 
 async def _kill_group(proc: asyncio.subprocess.Process) -> None:

@@ -21,7 +21,30 @@ def read_api_key(env_name: str | None) -> str | None:
     return key
 
 
-def redact(text: str, secret: str | None = None) -> str:
-    if secret:
-        text = text.replace(secret, "[redacted]")
-    return _SECRETISH.sub("[redacted]", text)
+_SECRET_NAME = re.compile(r"(?i)(key|token|secret|passw(or)?d|credential|auth)")
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
+_MIN_SECRET_LEN = 8  # shorter values ("1", "true") would redact ordinary words
+
+
+def known_secrets() -> list[str]:
+    """Every value in this process's environment whose variable name says it is a secret
+    (…KEY, …TOKEN, …SECRET, …PASSWORD…), longest first so a key that contains another is
+    replaced whole. Read at call time: keys set later are covered too."""
+    found = {value for name, value in os.environ.items()
+             if _SECRET_NAME.search(name) and len(value) >= _MIN_SECRET_LEN}
+    return sorted(found, key=len, reverse=True)
+
+
+def strip_url_credentials(text: str) -> str:
+    """``https://user:pass@host`` -> ``https://host`` wherever it occurs in `text`."""
+    return _URL_USERINFO.sub(r"\1", text)
+
+
+def redact(text: str, secret: str | None = None, limit: int | None = None) -> str:
+    """`text` with `secret`, every key the process knows, key-shaped tokens and URL
+    credentials removed, then cut to `limit` characters. Redact first: a cut through a key
+    would otherwise leave its head in place."""
+    for value in ([secret] if secret else []) + known_secrets():
+        text = text.replace(value, "[redacted]")
+    text = _SECRETISH.sub("[redacted]", strip_url_credentials(text))
+    return text if limit is None else text[:limit]

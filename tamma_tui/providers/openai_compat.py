@@ -40,6 +40,9 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"  # only when base_url is left at the OpenAI default
 
 
+from tamma_tui.providers.tools import tool_definitions  # noqa: E402
+
+
 def key_env_for(config: AgentConfig) -> str | None:
     """The variable that holds the key. Local servers (a base_url) may need none; the
     OpenAI API itself always does, so it defaults to OPENAI_API_KEY."""
@@ -68,10 +71,13 @@ class OpenAICompatProvider:
         self.config = config
         base = (base_url or config.base_url or DEFAULT_BASE_URL).rstrip("/")
         self.url = base + "/chat/completions"
-        self._where = f"{config.provider} {urlsplit(base).netloc or base}"
+        self._where = f"{config.provider} {urlsplit(base).netloc.rpartition('@')[2] or base}"
         self._sender = make_sender(self.url, config.timeout_s, max_connections, transport)
         params = config.parameters.model_dump(exclude_none=True)
         self._base_body: dict[str, Any] = {"model": config.model, **params}
+        tools = tool_definitions(config, "openai")
+        if tools:
+            self._base_body["tools"] = tools
         self._stream = config.stream
         self._key_env = key_env_for(config) if base_url is None else config.api_key_env
         self._base_headers = [
@@ -148,7 +154,7 @@ class OpenAICompatProvider:
                 if u:
                     usage = u
                 elif "error" in obj:
-                    detail = redact(str(obj["error"])[:200], key)
+                    detail = redact(str(obj["error"]), key, 200)
                     raise ProviderError(SERVER_ERROR, f"{self._where}: error event in stream: {detail}")
         latency = _perf() - t0
         if sse.cut_short and not done:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from tamma_tui.errors import BadInput, Refused
 from tamma_tui.history import changes
-from tamma_tui.history.check import GateResult, compare_tasks, gated_metrics, overall, pair_arms
+from tamma_tui.history.check import GateResult, attribute_drift, compare_tasks, gated_metrics, overall, pair_arms
 from tamma_tui.history.flaky import flaky_share
 from tamma_tui.history.series import PINNED_ARM, build_series, find, pick_arms
 from tamma_tui.store import history as store
@@ -48,6 +48,8 @@ def check_run(engine: Engine, run_id: int | str, *, against: str = "last-accepte
     for m in metrics or ():
         check_metric(m)
     run = repo.get_run(engine, run_id)
+    if run.status == "running":
+        raise Refused(f"run {run.id} is still running; check it when it has finished", field="RUN")
     plan = _plan(run.analysis_json)
     alpha = float(plan.get("alpha", 0.05))
     gated = gated_metrics(plan, metrics)
@@ -58,9 +60,12 @@ def check_run(engine: Engine, run_id: int | str, *, against: str = "last-accepte
     arms_now = queries.arm_configs(engine, run.id)
     history_arms = [a for a in store.agent_arms(engine, agent) if a["run_id"] != run.id
                     and (a["created_at"], a["run_id"]) < (run.created_at, run.id)] if agent else []
-    label, pairs, reference = _reference(engine, run, against, arms_now, history_arms, names)
+    label, pairs, reference, ref_run = _reference(engine, run, against, arms_now, history_arms, names)
+    ref_version = ref_run.suite_version or "" if ref_run is not None else None
     outcome: dict[str, Any] = {"run_id": run.id, "agent_id": agent, "against": label, "alpha": alpha,
                                "metrics": names, "results": [], "verdict": "no_reference", "notes": []}
+    if ref_version is not None and ref_version != (run.suite_version or ""):
+        outcome["notes"].append("the reference ran another version of the suite: compared on the tasks both ran")
     results: list[GateResult] = []
     if pairs:
         current_tables = _tables(engine, [(run.id, cur) for cur, _ in pairs], names)
@@ -81,10 +86,13 @@ def check_run(engine: Engine, run_id: int | str, *, against: str = "last-accepte
         _history_position(engine, agent, history_arms, run.id, pairs, current_tables, names, results)
     else:
         outcome["notes"].append("no reference run to compare with: nothing gated (the run is accepted)")
+    attribute_drift(results, PINNED_ARM)
+    if any(r.cause == "drift" for r in results):
+        outcome["notes"].append("the pinned config regressed too: provider/environment drift, not this config")
     outcome["results"] = [r.as_dict() for r in results]
     outcome["verdict"] = overall(results)
     if outcome["verdict"] == "regressed" and agent:
-        since = _reference_time(engine, label, history_arms)
+        since = ref_run.created_at if ref_run is not None else (history_arms[-1]["created_at"] if history_arms else None)
         suspect = applied_between(history_service.applied_changes(engine, agent), since, run.created_at) if since else None
         if suspect:
             outcome["suggest_rollback"] = suspect
@@ -97,18 +105,8 @@ def check_run(engine: Engine, run_id: int | str, *, against: str = "last-accepte
     return outcome
 
 
-def _reference_time(engine: Engine, label: str, history_arms):
-    """When the reference was measured: its run's time (the newest pooled run for history)."""
-    from tamma_tui.store import repo
-
-    words = label.replace("(", " ").split()
-    if "run" in words and not label.startswith("history"):
-        return repo.get_run(engine, int(words[words.index("run") + 1])).created_at
-    return history_arms[-1]["created_at"] if history_arms else None
-
-
 def _reference(engine: Engine, run, against: str, arms_now, history_arms, names):
-    """(label, arm pairs, arm -> task table) for the chosen reference."""
+    """(label, arm pairs, arm -> task table, reference run or None for the pooled history)."""
     from tamma_tui.store import queries, repo
 
     if against not in AGAINST_MODES:
@@ -119,19 +117,19 @@ def _reference(engine: Engine, run, against: str, arms_now, history_arms, names)
         ref = repo.get_run(engine, ref_id)
         if ref.id == run.id:
             raise BadInput("a run cannot be checked against itself", field="--against")
-        return _against_run(engine, ref.id, arms_now, queries.arm_configs(engine, ref.id), names, f"run {ref.id}")
+        return _against_run(engine, ref, arms_now, queries.arm_configs(engine, ref.id), names, f"run {ref.id}")
     if against == "last-accepted":
         candidates = list(dict.fromkeys(a["run_id"] for a in reversed(history_arms)))
         accepted = store.accepted_runs(engine, candidates)
         ref_id = next((r for r in candidates if r in accepted), None)
         if ref_id is None:
-            return "last-accepted (none yet)", [], None
-        return _against_run(engine, ref_id, arms_now, queries.arm_configs(engine, ref_id), names,
-                            f"last-accepted run {ref_id}")
+            return "last-accepted (none yet)", [], None, None
+        return _against_run(engine, repo.get_run(engine, ref_id), arms_now, queries.arm_configs(engine, ref_id),
+                            names, f"last-accepted run {ref_id}")
     # history: the runs of the agent's current level (since its last change point), pooled per task.
     chosen = [a for a in pick_arms(history_arms) if a["role"] == "current"]
     if not chosen:
-        return "history (none yet)", [], None
+        return "history (none yet)", [], None, None
     series = build_series(engine, "", metrics=names[:1], contexts=["all"], arms=chosen)
     s = find(series, context="all", metric=names[0])
     start_run = None
@@ -144,13 +142,13 @@ def _reference(engine: Engine, run, against: str, arms_now, history_arms, names)
     pooled = _pool(list(tables.values()), names)
     current = next((a["name"] for a in arms_now if a["baseline"]), arms_now[0]["name"] if arms_now else None)
     label = f"history ({len(chosen)} runs since run {chosen[0]['run_id']})"
-    return label, ([(current, "history")] if current else []), (lambda _ref: pooled)
+    return label, ([(current, "history")] if current else []), (lambda _ref: pooled), None
 
 
-def _against_run(engine, ref_id: int, arms_now, arms_ref, names, label):
+def _against_run(engine, ref_run, arms_now, arms_ref, names, label):
     pairs = pair_arms(arms_now, arms_ref)
-    tables = _tables(engine, [(ref_id, r) for _, r in pairs], names)
-    return label, pairs, (lambda ref: tables.get((ref_id, ref), {}))
+    tables = _tables(engine, [(ref_run.id, r) for _, r in pairs], names)
+    return label, pairs, (lambda ref: tables.get((ref_run.id, ref), {})), ref_run
 
 
 def _history_position(engine, agent, history_arms, run_id, pairs, current_tables, names, results) -> None:

@@ -60,3 +60,20 @@ def diff_canonical(a_yaml: str, b_yaml: str, name_a: str = "a", name_b: str = "b
 
 def diff_configs(a: AgentConfig, b: AgentConfig, name_a: str = "a", name_b: str = "b") -> str:
     return diff_canonical(canonical_yaml(a), canonical_yaml(b), name_a, name_b)
+
+
+def import_tamma_role(path: str | Path, role: str) -> tuple[AgentConfig, dict]:
+    """A role of a tamma.config.json as a Tamma Bench agent config (nothing is stored)."""
+    from tamma_tui.config.loader import validate_model
+    from tamma_tui.integration.json_text import parse
+    from tamma_tui.integration.tamma_config import resolve_role
+
+    p = Path(path).resolve()
+    if not p.is_file():
+        from tamma_tui.errors import BadInput
+
+        raise BadInput("file not found", file=str(path))
+    doc = parse(p.read_text(encoding="utf-8"), str(path))
+    resolved = resolve_role(doc, role, where=str(path), source=f"tamma-file:{p}")
+    config = validate_model(AgentConfig, resolved.agent, f"{path} (role {role})")
+    return config, {"prompt_source": ".".join(resolved.prompt_path), "provider": resolved.provider}

@@ -12,32 +12,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy.engine import Engine
-
 from tamma_tui.config.errors import BadInput
 from tamma_tui.config.loader import LoadedExperiment, load_experiment
 from tamma_tui.engine.events import Event
 from tamma_tui.engine.loop import run as run_on_event_loop
 from tamma_tui.engine.plan import Plan, build_plan
 from tamma_tui.engine.runner import EngineDeps, EngineResult, EngineSettings, run_plan
-from tamma_tui.vocabulary import RunStatus
+from tamma_tui.vocabulary import RunKind, RunStatus, TrialStatus
 
-EXIT_OK = 0
-EXIT_ERRORS = 1
-EXIT_INTERRUPTED = 130
-ERROR_STATUSES = ("error", "timeout")
+ERROR_STATUSES = (TrialStatus.ERROR.value, TrialStatus.TIMEOUT.value)
 
 
 @dataclass(frozen=True)
 class RunOutcome:
     run_id: int
-    status: str          # completed | cancelled | budget_exhausted | stopped_early
+    status: str          # a RunStatus: completed | cancelled | budget_exhausted | stopped_early | incomplete
     done: int            # trials stored for the run (earlier attempts included)
     total: int
     errors: int          # errored or timed-out trials stored for the run
     cost_usd: float
     elapsed_s: float     # this attempt
-    exit_code: int
+    over_error_threshold: bool = False   # error_rate above the run's max_error_rate
     error_rate: float = 0.0
     max_error_rate: float = 0.05
     message: str = ""
@@ -72,7 +67,7 @@ def prepare(
     """Load and check the experiment, its suite and every arm's provider. Raises BadInput."""
     from tamma_tui.providers.factory import preflight
     from tamma_tui.suites.registry import load_suite
-    from tamma_tui.suites.sandbox import isolation_level
+    from tamma_tui.suites.sandbox import check_can_grade, isolation_level
     from tamma_tui.suites.version import suite_version
 
     if max_tasks is not None and max_tasks < 1:
@@ -85,6 +80,8 @@ def prepare(
         # Name the experiment file: that is where the user wrote the suite reference.
         raise BadInput(exc.reason, file=exc.file or loaded.path, field=exc.field or "suite") from None
     plan = build_plan(loaded, suite, aa=aa, max_tasks=max_tasks)
+    if any(t.grader_kind in ("development", "testing") for t in plan.tasks):
+        check_can_grade()  # agent code would run as root: refuse unless the user opted in
     use_sequential = sequential or spec.sequential.enabled
     if use_sequential and spec.session == "mixed":
         raise BadInput("sequential monitoring needs session: isolated", file=loaded.path, field="sequential")
@@ -104,13 +101,15 @@ def prepare(
     )
 
 
-def _create_run(engine, prepared: PreparedRun) -> int:
-    from sqlmodel import Session
+def _create_run(db, prepared: PreparedRun) -> int:
+    from tamma_tui.store import repo, transaction
+    from tamma_tui.suites.sandbox import hide_path
 
-    from tamma_tui.store import repo
+    if getattr(db, "url", None) is not None and db.url.database not in (None, "", ":memory:"):
+        hide_path(Path(db.url.database).resolve().parent)  # agent code must not read results
 
     loaded, plan, spec = prepared.loaded, prepared.plan, prepared.loaded.spec
-    with Session(engine) as session:
+    with transaction(db) as session:
         for arm in plan.arms:
             repo.register_config(session, arm.config, source_path=arm.source)
         experiment_id = repo.create_experiment(
@@ -119,7 +118,7 @@ def _create_run(engine, prepared: PreparedRun) -> int:
         run_id = repo.create_run(
             session,
             name=plan.name,
-            kind="aa" if prepared.aa else "experiment",
+            kind=RunKind.AA if prepared.aa else RunKind.EXPERIMENT,
             experiment_id=experiment_id,
             suite=spec.suite,
             suite_version=prepared.suite_version,
@@ -135,15 +134,14 @@ def _create_run(engine, prepared: PreparedRun) -> int:
             analysis=spec.analysis.model_dump(mode="json"),
             arms=[(a.name, a.baseline, a.sha256) for a in plan.arms],
         )
-        session.commit()
     return run_id
 
 
-def _check_resumable(engine, run, prepared: PreparedRun) -> None:
+def _check_resumable(db, run, prepared: PreparedRun) -> None:
     """The reloaded experiment must describe the same trials as the stored run."""
     from tamma_tui.store import repo
 
-    stored = {a.name: a.config_sha256 for a in repo.run_arms(engine, run.id)}
+    stored = {a.name: a.config_sha256 for a in repo.run_arms(db, run.id)}
     planned = {a.name: a.sha256 for a in prepared.plan.arms}
     where = prepared.loaded.path
     if stored != planned:
@@ -164,13 +162,13 @@ def _check_resumable(engine, run, prepared: PreparedRun) -> None:
         )
 
 
-def _resume_source(engine, run, experiment_path: str | Path | None) -> str | Path:
+def _resume_source(db, run, experiment_path: str | Path | None) -> str | Path:
     """The stored experiment path when it still exists, else the one given."""
     from tamma_tui.services.browse import experiment_spec_yaml
 
     stored_path = None
     if run.experiment_id is not None:
-        _, stored_path = experiment_spec_yaml(engine, run.experiment_id)
+        _, stored_path = experiment_spec_yaml(db, run.experiment_id)
     if stored_path and Path(stored_path).is_file():
         return stored_path
     if experiment_path is not None:
@@ -178,21 +176,21 @@ def _resume_source(engine, run, experiment_path: str | Path | None) -> str | Pat
     raise BadInput(f"the experiment file of run {run.id} is gone ({stored_path}); name it on the command line")
 
 
-def _make_monitor(engine, run_id: int, loaded: LoadedExperiment) -> Callable[[int], str]:
+def _make_monitor(db, run_id: int, loaded: LoadedExperiment) -> Callable[[int], str]:
     from tamma_tui.analysis.sequential import SequentialMonitor
 
-    monitor = SequentialMonitor(engine, run_id, plan=loaded.spec.analysis, sequential=loaded.spec.sequential)
+    monitor = SequentialMonitor(db, run_id, plan=loaded.spec.analysis, sequential=loaded.spec.sequential)
     return monitor.look
 
 
-def _stored_answers(engine, run_id: int) -> dict[tuple[str, str, int], str]:
+def _stored_answers(db, run_id: int) -> dict[tuple[str, str, int], str]:
     """Answers of a run's answered trials, to replay mixed-session history on resume."""
     from tamma_tui.store import queries
 
     frame = queries.load_trials_frame(
-        engine, run_id, columns=["arm", "task_id", "repeat", "status", "response_text"]
+        db, run_id, columns=["arm", "task_id", "repeat", "status", "response_text"]
     )
-    frame = frame[frame["status"] == "ok"]
+    frame = frame[frame["status"] == TrialStatus.OK]
     return {
         (str(a), str(t), int(r)): text
         for a, t, r, text in zip(frame["arm"], frame["task_id"], frame["repeat"], frame["response_text"])
@@ -200,10 +198,10 @@ def _stored_answers(engine, run_id: int) -> dict[tuple[str, str, int], str]:
     }
 
 
-def _error_counts(engine, run_id: int) -> tuple[int, int]:
+def _error_counts(db, run_id: int) -> tuple[int, int]:
     from tamma_tui.store import queries
 
-    counts = queries.trial_counts(engine, [run_id]).get(run_id, {})
+    counts = queries.trial_counts(db, [run_id]).get(run_id, {})
     done = sum(counts.values())
     return done, sum(counts.get(s, 0) for s in ERROR_STATUSES)
 
@@ -244,35 +242,37 @@ def run_experiment(
     """
     from tamma_tui.providers.factory import make_provider
     from tamma_tui.store import repo
-    from tamma_tui.store.db import open_database
+    from tamma_tui.store.handle import as_database
     from tamma_tui.store.models import utcnow
     from tamma_tui.suites.graders import grade
     from tamma_tui.suites.prompts import render_user_prompt
 
     if concurrency is not None and concurrency < 1:
         raise BadInput(f"must be at least 1, got {concurrency}", field="--concurrency")
-    engine = db if isinstance(db, Engine) else open_database(db)
+    db = as_database(db)
     if resume is not None:
-        run = repo.get_run(engine, resume)
-        if run.kind not in ("experiment", "aa"):
+        run = repo.get_run(db, resume)
+        if run.kind not in (RunKind.EXPERIMENT, RunKind.AA):
             raise BadInput(f"run {run.id} is an {run.kind}, not an experiment run; nothing to resume")
-        source = _resume_source(engine, run, experiment_path)
+        source = _resume_source(db, run, experiment_path)
         prepared = prepare(source, aa=run.kind == "aa", sequential=run.sequential, max_tasks=max_tasks)
-        _check_resumable(engine, run, prepared)
+        _check_resumable(db, run, prepared)
         run_id = int(run.id)
-        done_keys = repo.trial_keys(engine, run_id)
+        done_keys = repo.trial_keys(db, run_id)
         prior_cost = float(run.cost_usd or 0.0)
-        repo.update_run(engine, run_id, status="running", finished_at=None)
+        repo.retry_when_busy(lambda: repo.update_run(db, run_id, status=RunStatus.RUNNING, finished_at=None))
     else:
         if experiment_path is None:
             raise BadInput("an experiment file is required", field="EXPERIMENT")
         prepared = prepare(experiment_path, aa=aa, sequential=sequential, max_tasks=max_tasks)
-        run_id = _create_run(engine, prepared)
+        # The run row and its arms are one transaction; another writer holding the lock
+        # past the busy timeout means wait and redo it, not a traceback.
+        run_id = repo.retry_when_busy(lambda: _create_run(db, prepared))
         done_keys = set()
         prior_cost = 0.0
 
     spec = prepared.loaded.spec
-    look = _make_monitor(engine, run_id, prepared.loaded) if prepared.sequential else None
+    look = _make_monitor(db, run_id, prepared.loaded) if prepared.sequential else None
     settings = EngineSettings(
         run_id=run_id,
         concurrency=concurrency or spec.concurrency,
@@ -290,11 +290,11 @@ def run_experiment(
         make_provider=lambda cfg, conc: make_provider(cfg, max_connections=conc, tasks=prepared.plan.tasks),
         grade=grade,
         render_prompt=render_user_prompt,
-        save_batch=lambda rows, cost: repo.save_trial_batch(engine, run_id, rows, cost),
+        save_batch=lambda rows, cost: repo.save_trial_batch(db, run_id, rows, cost),
         on_event=on_event,
         look=look,
         cancel=cancel,
-        load_answers=(lambda: _stored_answers(engine, run_id)) if resume is not None else None,
+        load_answers=(lambda: _stored_answers(db, run_id)) if resume is not None else None,
         remote=remote,
     )
     try:
@@ -304,27 +304,21 @@ def run_experiment(
     except BaseException:
         # Interrupted hard (a second Ctrl-C) or an engine bug: finished trials were
         # flushed by the engine; mark the run so it can be resumed.
-        repo.update_run(engine, run_id, status="cancelled", finished_at=utcnow())
+        repo.update_run(db, run_id, status=RunStatus.CANCELLED, finished_at=utcnow())
         raise
     finally:
         if remote is not None:
             remote.close()
     status, message = result.status, result.message
-    done, errors = _error_counts(engine, run_id)
+    done, errors = _error_counts(db, run_id)
     if done < result.done:
         # Stored < planned minus skipped: some finished trial never reached the disk.
         status = RunStatus.INCOMPLETE
         message = message or f"{result.done - done} finished trial(s) not stored"
-    repo.update_run(engine, run_id, status=status, cost_usd=result.cost_usd, finished_at=utcnow())
+    repo.retry_when_busy(
+        lambda: repo.update_run(db, run_id, status=status, cost_usd=result.cost_usd, finished_at=utcnow())
+    )
     error_rate = errors / done if done else 0.0
-    if status == RunStatus.INCOMPLETE:
-        exit_code = EXIT_ERRORS
-    elif status == "cancelled":
-        exit_code = EXIT_INTERRUPTED
-    elif error_rate > spec.max_error_rate:
-        exit_code = EXIT_ERRORS
-    else:
-        exit_code = EXIT_OK
     return RunOutcome(
         run_id=run_id,
         status=status,
@@ -333,7 +327,7 @@ def run_experiment(
         errors=errors,
         cost_usd=result.cost_usd,
         elapsed_s=result.elapsed_s,
-        exit_code=exit_code,
+        over_error_threshold=error_rate > spec.max_error_rate,
         error_rate=error_rate,
         max_error_rate=spec.max_error_rate,
         message=message,

@@ -4,7 +4,7 @@ and events, flaky tasks, optimisation effectiveness, comparing two runs or two w
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Sequence
 
 from tamma_tui.errors import BadInput
@@ -91,6 +91,7 @@ def agent_history(engine: Engine, agent_id: str, *, metric: str | None = None, c
     applied = list(changes_applied) if changes_applied is not None else applied_changes(engine, agent_id)
     aa_sd = _aa_noise(engine, arms, metrics)
     out_series = []
+    stamps = {a["run_id"]: _stamp(a["created_at"]) for a in arms}  # once per run, not per point
     for s in all_series:
         if s.role != "current":
             continue
@@ -105,7 +106,7 @@ def agent_history(engine: Engine, agent_id: str, *, metric: str | None = None, c
                 for cp, cause in zip(cps, causes)]
         out_series.append({
             "suite_version": s.suite_version, "context": s.context, "metric": s.metric,
-            "points": [{"run_id": p.run_id, "run": p.run_name, "at": _stamp(p.created_at), "version": p.version,
+            "points": [{"run_id": p.run_id, "run": p.run_name, "at": stamps[p.run_id], "version": p.version,
                         "config_sha256": p.config_sha256, "value": p.value, "se": _finite(p.se), "n_tasks": p.n_tasks}
                        for p in s.points],
             "pinned": [{"run_id": p.run_id, "value": p.value} for p in pinned.points] if pinned else [],

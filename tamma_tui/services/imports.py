@@ -1,4 +1,4 @@
-"""``tamma-bench import FILE.csv``: trial results produced elsewhere become a run.
+"""``tamma-bench import FILE.csv|FILE.jsonl``: trial results produced elsewhere become a run.
 
 Contract (DESIGN §3): columns ``arm, task_id, context, repeat, passed, score, latency_s,
 cost_usd, prompt_tokens, completion_tokens``, optional ``ttft_s, context_window,
@@ -58,17 +58,25 @@ def _bool(text: str) -> bool:
     raise ValueError(f"expected true/false or 1/0, got {text!r}")
 
 
+MAX_FLOAT = 1e12  # no latency, cost or score is this large; 1e20 is a broken export
+MAX_INT = 2**53  # counts above this are not counts, and would overflow SQLite's integers
+
+
 def _float(text: str) -> float:
     value = float(text)
     if math.isnan(value) or math.isinf(value):
         raise ValueError(f"expected a finite number, got {text!r}")
+    if abs(value) > MAX_FLOAT:
+        raise ValueError(f"expected a number of at most {MAX_FLOAT:g}, got {text!r}")
     return value
 
 
 def _int(text: str) -> int:
     value = float(text)
-    if value != int(value) or value < 0:
+    if math.isnan(value) or math.isinf(value) or value != int(value) or value < 0:
         raise ValueError(f"expected a non-negative integer, got {text!r}")
+    if value > MAX_INT:
+        raise ValueError(f"expected an integer of at most {MAX_INT}, got {text!r}")
     return int(value)
 
 
@@ -105,13 +113,75 @@ def _header(first_line: str, path: str | Path) -> dict[str, Any]:
         run = data["run"]
         if not isinstance(run, dict):
             raise TypeError
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise BadInput("the '# tamma-bench' header line is not valid", file=path, field="line 1") from None
     return run
 
 
 def parse_csv(path: str | Path) -> list[dict[str, Any]]:
     return read_csv(path)[0]
+
+
+def read_trials(path: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """(trial rows, header) from a CSV file, or from JSON Lines (``.jsonl``, as ``export
+    --format jsonl`` writes; no header there: give the plan with ``--plan``)."""
+    if str(path).endswith(".jsonl"):
+        return read_jsonl(path), {}
+    return read_csv(path)
+
+
+def _cell(value: Any) -> str:
+    """A JSON value as the text a CSV cell would hold, so both formats share one parser."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (dict, list)):
+        raise ValueError("expected a plain value, got a nested object")
+    return str(value)
+
+
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    p = Path(path)
+    if not p.is_file():
+        raise BadInput("file not found", file=path)
+    try:
+        lines = p.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise BadInput("not a UTF-8 text file", file=path) from None
+    except OSError as exc:
+        raise BadInput(f"cannot read: {exc.strerror}", file=path) from None
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple[str, str, int]] = set()
+    for line_no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except (ValueError, RecursionError):
+            raise BadInput("not a JSON object", file=path, field=f"line {line_no}") from None
+        if not isinstance(obj, dict):
+            raise BadInput("not a JSON object", file=path, field=f"line {line_no}")
+        missing = [c for c in REQUIRED if c not in obj]
+        if missing:
+            raise BadInput(f"missing required field(s): {', '.join(missing)}", file=path, field=f"line {line_no}")
+        raw = {}
+        for key in (*REQUIRED, *OPTIONAL):
+            if key in obj:
+                try:
+                    raw[key] = _cell(obj[key])
+                except ValueError as exc:
+                    raise BadInput(str(exc), file=path, field=f"line {line_no}, field {key}") from None
+        row = _row(raw, path, line_no)
+        key3 = (row["arm"], row["task_id"], row["repeat"])
+        if key3 in seen:
+            raise BadInput(f"duplicate trial (arm {key3[0]!r}, task {key3[1]!r}, repeat {key3[2]})",
+                           file=path, field=f"line {line_no}")
+        seen.add(key3)
+        rows.append(row)
+    if not rows:
+        raise BadInput("no trial rows", file=path)
+    return rows
 
 
 def read_csv(path: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -141,6 +211,9 @@ def read_csv(path: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     seen: set[tuple[str, str, int]] = set()
     try:
         for line_no, raw in enumerate(reader, start=first_line_no):
+            if None in raw or None in raw.values():  # csv's restkey / restval
+                raise BadInput(f"row has {'more' if None in raw else 'fewer'} fields than the "
+                               f"header's {len(names)}", file=path, field=f"line {line_no}")
             rows.append(_row(raw, path, line_no))
             key = (rows[-1]["arm"], rows[-1]["task_id"], rows[-1]["repeat"])
             if key in seen:
@@ -177,13 +250,38 @@ def _row(raw: dict[str, Any], path: str | Path, line_no: int) -> dict[str, Any]:
     return row
 
 
-def _load_plan(path: str | Path) -> dict[str, Any]:
+def _rate(value: Any, path: str | Path) -> float:
+    """The run's max_error_rate (the export header's may have been edited by hand)."""
+    if value is None:
+        return 0.05
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        rate = float("nan")
+    if not 0 <= rate <= 1:
+        raise BadInput(f"max_error_rate must be between 0 and 1, got {value!r}", file=path, field="line 1")
+    return rate
+
+
+def _load_plan(path: str | Path) -> tuple[dict[str, Any], float | None]:
+    """(analysis plan, max_error_rate or None) from a plan file: the plan's keys, plus an
+    optional ``max_error_rate``; or an experiment file (its ``analysis`` and
+    ``max_error_rate``)."""
     from tamma_tui.config.loader import read_mapping, validate_model
     from tamma_tui.config.models import AnalysisPlan
 
-    data = read_mapping(path)
-    data = data.get("analysis", data) if isinstance(data, dict) else data  # an experiment file works too
-    return validate_model(AnalysisPlan, data, path).model_dump(mode="json")
+    data = dict(read_mapping(path))
+    max_error_rate = data.pop("max_error_rate", None)
+    if "analysis" in data:  # an experiment file
+        data = data["analysis"] if isinstance(data["analysis"], dict) else {}
+    if max_error_rate is not None:
+        try:
+            max_error_rate = _float(str(max_error_rate))
+            if not 0 <= max_error_rate <= 1:
+                raise ValueError(f"must be between 0 and 1, got {max_error_rate}")
+        except ValueError as exc:
+            raise BadInput(str(exc), file=path, field="max_error_rate") from None
+    return validate_model(AnalysisPlan, data, path).model_dump(mode="json"), max_error_rate
 
 
 def _arm_order(rows: list[dict[str, Any]], header: dict[str, Any], baseline: str) -> list[str]:
@@ -203,8 +301,11 @@ def import_csv(
 ) -> int:
     """Validate the whole file (and the plan), then write the run in one transaction;
     return its id."""
-    rows, header = read_csv(path)
-    analysis = _load_plan(plan) if plan is not None else header.get("analysis") or {}
+    rows, header = read_trials(path)
+    analysis, max_error_rate = header.get("analysis") or {}, header.get("max_error_rate")
+    if plan is not None:
+        analysis, from_plan = _load_plan(plan)
+        max_error_rate = from_plan if from_plan is not None else max_error_rate
     baseline = baseline or header.get("baseline") or "baseline"
     arms = list(dict.fromkeys(r["arm"] for r in rows))
     if len(arms) == 1:
@@ -234,8 +335,10 @@ def import_csv(
             contexts=contexts,
             trials_per_task=int(header.get("trials_per_task") or repeats),
             seed=int(header.get("seed") or 0),
-            total_trials=len(rows),
+            total_trials=max(int(header.get("total_trials") or 0), len(rows)),  # planned, as exported
             analysis=analysis,
+            max_error_rate=_rate(max_error_rate, path),
+            suite_version=str(header.get("suite_version") or ""),
             arms=[(a, a == baseline, arm_sha.get(a) if arm_sha.get(a) in known else None) for a in ordered],
         )
         trials = [

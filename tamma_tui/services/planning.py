@@ -104,6 +104,213 @@ def format_plan(result: PlanResult) -> str:
     return f"minimum detectable effect: d_z = {result.mde:.3f} on {result.metric} with {result.tasks} tasks ({setting})"
 
 
+# ---------------------------------------------------------------- the decision's size (v2)
+
+
+@dataclass(frozen=True)
+class DecisionPlan:
+    metric: str
+    effect: float  # in the metric's units
+    effect_as_written: str
+    alpha: float
+    power: float
+    trials: int
+    n_variants: int
+    correction: str
+    tasks: int
+    joint_power: float
+    primary_power: float
+    guardrails: list  # [{metric, margin, sd, power}]
+    estimates: dict | None
+    designs: list
+    cheapest: object | None
+    source: str  # "flags" or "run N"
+
+
+def _resolve_effect(text: str | float | None, baseline_mean: float | None, flag: str) -> tuple[float, str]:
+    from tamma_tui.analysis.report import parse_margin
+
+    if text is None:
+        raise BadInput("give the change to detect (e.g. 0.1, or 5% of the baseline)", field=flag)
+    value, relative = parse_margin("effect", text)
+    if relative:
+        if baseline_mean is None or baseline_mean == 0:
+            raise BadInput("a relative change needs the baseline's mean (use --from-run)", field=flag)
+        return value * abs(baseline_mean), str(text)
+    if value <= 0:
+        raise BadInput(f"must be greater than 0, got {text}", field=flag)
+    return value, str(text)
+
+
+def plan_decision(*, metric: str = "pass_rate", mde: str | float | None = None, trials: int = 1,
+                  alpha: float = 0.05, power: float = 0.8, n_variants: int = 1, correction: str = "holm",
+                  guardrails: list | None = None, baseline_rate: float = 0.6,
+                  discordance: float | None = None, within_task_corr: float | None = None,
+                  between_arm_corr: float | None = None, sd: float | None = None,
+                  estimates: dict | None = None, max_tasks: int | None = None, task_cost: float = 0.0,
+                  source: str = "flags") -> DecisionPlan:
+    """Tasks needed for the decision: the primary under its correction over the variants,
+    jointly with the guardrails' non-inferiority (see `stats.design`)."""
+    from scipy import stats as sps
+
+    from tamma_tui.analysis.report import parse_margin
+    from tamma_tui.stats.design import Guard, cheapest_design, pass_rate_cells, tasks_for_decision
+    from tamma_tui.stats.power import repeated_trials_variance
+
+    if metric not in METRICS:
+        raise BadInput(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}", field="--metric")
+    _check(alpha, "--alpha", 0, 1)
+    _check(power, "--power", 0, 1)
+    if trials < 1:
+        raise BadInput(f"must be at least 1, got {trials}", field="--trials")
+    if n_variants < 1:
+        raise BadInput(f"must be at least 1, got {n_variants}", field="--variants")
+    est = estimates or {}
+    base_mean = est.get("baseline_mean", baseline_rate if metric == "pass_rate" else None)
+    effect, written = _resolve_effect(mde, base_mean, "--mde")
+    omega2, wb, wv = est.get("omega2"), est.get("within_base"), est.get("within_var")
+    if within_task_corr is not None or between_arm_corr is not None or discordance is not None:
+        omega2 = wb = wv = None  # hand-set flags override the run's components
+    mcnemar = None
+    if omega2 is not None and wb is not None and wv is not None:
+        var = omega2 + (wb + wv) / trials
+    elif metric == "pass_rate":
+        p = float(base_mean if base_mean is not None else baseline_rate)
+        if trials == 1:
+            disc = discordance if discordance is not None else est.get("discordance")
+            try:
+                mcnemar = pass_rate_cells(p, effect, disc)
+            except ValueError as exc:
+                raise BadInput(str(exc), field="--discordance") from None
+            var = mcnemar[0] + mcnemar[1] - effect**2
+        else:
+            try:
+                var = repeated_trials_variance(p, effect, trials, within_task_corr,
+                                               between_arm_corr if between_arm_corr is not None else
+                                               (est.get("between_arm_correlation") or 0.0))
+            except ValueError as exc:
+                raise BadInput(str(exc), field="--within-task-corr") from None
+    else:
+        sd_value = sd if sd is not None else est.get("sd_diff")
+        if sd_value is None:
+            raise BadInput(f"{metric} needs the sd of a task's difference: give --sd or --from-run",
+                           field="--sd")
+        if est.get("sd_diff") is not None and sd is None and trials != est.get("trials_per_task"):
+            raise BadInput("the run's trials per task differ and its within-task variance is unknown; "
+                           "give --sd", field="--trials")
+        var = float(sd_value) ** 2
+    guards = []
+    guard_rows = []
+    for g in guardrails or []:
+        gm = g["metric"]
+        gb = (est.get("guard_baseline_mean") or {}).get(gm, base_mean if gm == metric else None)
+        margin, relative = parse_margin(gm, g["margin"])
+        if relative:
+            if gb is None:
+                raise BadInput(f"a relative margin on {gm} needs the baseline's mean (use --from-run)",
+                               field="--guardrail")
+            margin *= abs(gb)
+        gsd = (est.get("guard_sd") or {}).get(gm) or (math.sqrt(var) if gm == metric else None)
+        if gsd is None:
+            raise BadInput(f"guardrail {gm} needs its sd: plan --from-run a run that measured it",
+                           field="--guardrail")
+        if margin <= 0:
+            raise BadInput(f"guardrail {gm}: a margin of 0 can never be shown; give a positive margin",
+                           field="--guardrail")
+        # a guardrail on the primary metric itself starts from the planned effect, not from 0
+        guards.append(Guard(margin=margin + (effect if gm == metric else 0.0), sd=gsd))
+        guard_rows.append({"metric": gm, "margin": margin, "sd": gsd})
+    sd_primary = math.sqrt(max(var, 1e-300))
+    try:
+        n = tasks_for_decision(effect=effect, sd=sd_primary, alpha=alpha, power=power, n_variants=n_variants,
+                               guards=guards, mcnemar=mcnemar)
+    except ValueError as exc:
+        raise BadInput(str(exc), field="--mde") from None
+    from tamma_tui.stats.design import decision_power
+
+    joint, primary, gp = decision_power(n, effect=effect, sd=sd_primary, alpha=alpha, n_variants=n_variants,
+                                        guards=guards, mcnemar=mcnemar)
+    for row, p in zip(guard_rows, gp):
+        row["power"] = p
+    designs, cheapest = [], None
+    z = sps.norm.isf(alpha / max(n_variants, 1) / 2) + sps.norm.isf(1 - power)
+    if omega2 is not None and wb is not None and wv is not None:
+        designs, cheapest = cheapest_design(omega2=omega2, within_base=wb, within_var=wv,
+                                            target_se=effect / z, max_tasks=max_tasks, task_cost=task_cost)
+    return DecisionPlan(metric=metric, effect=effect, effect_as_written=written, alpha=alpha, power=power,
+                        trials=trials, n_variants=n_variants, correction=correction, tasks=n,
+                        joint_power=joint, primary_power=primary, guardrails=guard_rows,
+                        estimates=estimates, designs=designs, cheapest=cheapest, source=source)
+
+
+def plan_from_run(engine, run_id, *, metric: str | None = None, guardrails: list | None = None,
+                  n_variants: int | None = None, **options) -> DecisionPlan:
+    """Estimate the design's parameters from a stored run (or an A/A run), then size."""
+    from tamma_tui.analysis.planning import estimate_from_frame
+    from tamma_tui.analysis.report import AA_ARM
+    from tamma_tui.store import queries, repo
+
+    run = repo.get_run(engine, run_id)
+    import json as _json
+
+    try:
+        plan = _json.loads(run.analysis_json or "{}") or {}
+    except ValueError:
+        plan = {}
+    metric = metric or plan.get("primary_metric", "pass_rate")
+    if guardrails is None:
+        guardrails = plan.get("guardrails") or []
+    arms = queries.arm_configs(engine, run.id)
+    names = [a["name"] for a in arms]
+    baseline = next((a["name"] for a in arms if a["baseline"]), names[0] if names else None)
+    frame = queries.load_trials_frame(engine, run.id)
+    if frame.empty or baseline is None:
+        raise BadInput(f"run {run.id} has no trials to estimate from", field="--from-run")
+    try:
+        est = estimate_from_frame(frame, names, baseline, metric, tuple(g["metric"] for g in guardrails))
+    except ValueError as exc:
+        raise BadInput(str(exc), field="--from-run") from None
+    variants = n_variants or max(1, len([n for n in names if n not in (baseline, AA_ARM)]))
+    options.setdefault("trials", int(round(est["trials_per_task"])))
+    options.setdefault("alpha", plan.get("alpha", 0.05))
+    options.setdefault("correction", plan.get("correction", "holm"))
+    return plan_decision(metric=metric, guardrails=guardrails, n_variants=variants, estimates=est,
+                         source=f"run {run.id}", **options)
+
+
+def format_decision_plan(p: DecisionPlan) -> str:
+    lines = []
+    unit = "points" if p.metric in ("pass_rate", "score", "context_utilization") else "units"
+    shown = p.effect * 100 if unit == "points" else p.effect
+    lines.append(f"tasks needed: {p.tasks} x {p.trials} trial{'s' if p.trials != 1 else ''} per task and arm "
+                 f"to detect {p.metric} +{shown:.3g} {unit} (as written: {p.effect_as_written}) "
+                 f"with {p.power:.0%} decision power")
+    lines.append(f"  decision: primary under {p.correction} over {p.n_variants} variant"
+                 f"{'s' if p.n_variants != 1 else ''} (alpha {p.alpha:g} / {p.n_variants} per variant), "
+                 f"power {p.primary_power:.3f}"
+                 + (f"; jointly with {len(p.guardrails)} guardrail(s): power {p.joint_power:.3f}"
+                    if p.guardrails else ""))
+    for g in p.guardrails:
+        lines.append(f"  guardrail {g['metric']}: margin {g['margin']:.4g}, sd of a task's difference "
+                     f"{g['sd']:.4g}, non-inferiority power {g['power']:.3f}")
+    if p.estimates:
+        e = p.estimates
+        def f(v):
+            return "-" if v is None else f"{v:.4g}"
+        lines.append(f"  estimated from {p.source} ({' vs '.join(e['compared'])}, {e['n_tasks']} tasks x "
+                     f"{e['trials_per_task']:g} trials): baseline mean {f(e['baseline_mean'])}, sd of a task's "
+                     f"difference {f(e['sd_diff'])}, discordance {f(e['discordance'])}, within-task "
+                     f"correlation {f(e['within_task_corr'])}, between-arm correlation "
+                     f"{f(e['between_arm_correlation'])}, variance between tasks {f(e['omega2'])}, "
+                     f"within (baseline, variant) {f(e['within_base'])}, {f(e['within_var'])}")
+    if p.cheapest is not None:
+        c = p.cheapest
+        lines.append(f"  cheapest design for the wanted standard error: {c.tasks} tasks x {c.trials} "
+                     f"trial{'s' if c.trials != 1 else ''} ({c.total_trials} trials per arm)")
+        lines.append("  options: " + ", ".join(f"{r.trials}x->{r.tasks} tasks" for r in p.designs[:6]))
+    return "\n".join(lines)
+
+
 def count_tasks(spec, workdir) -> int:
     """Tasks per arm an experiment would run: the engine's own selection (contexts, task ids,
     max_tasks), so the designer's count never drifts from what a launch does.

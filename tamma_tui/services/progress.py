@@ -120,15 +120,17 @@ class ProgressDisplay:
             self._progress.stop()
             self._progress = None
 
-    def summary(self, outcome: Any) -> None:
-        """The last word: a JSON summary object, or one line for people."""
+    def summary(self, outcome: Any, exit_code: int | None = None) -> None:
+        """The last word: a JSON summary object, or one line for people. ``exit_code`` is
+        the CLI's reading of the outcome, shown in the JSON summary."""
         self._stop()
         fields = {
             "run_id": outcome.run_id, "status": outcome.status, "done": outcome.done,
             "total": outcome.total, "errors": outcome.errors, "error_rate": round(outcome.error_rate, 6),
             "cost_usd": round(outcome.cost_usd, 6), "elapsed_s": round(outcome.elapsed_s, 3),
-            "exit_code": outcome.exit_code,
         }
+        if exit_code is not None:
+            fields["exit_code"] = exit_code
         if outcome.message:
             fields["message"] = outcome.message
         if self.json_mode:
@@ -143,7 +145,7 @@ class ProgressDisplay:
         if outcome.status == "incomplete":
             # One clear line on stderr: finished trials are missing from the database.
             sys.stderr.write(f"run {outcome.run_id} incomplete: {outcome.message}\n")
-        elif outcome.exit_code == 1:
+        elif outcome.over_error_threshold:
             self._console_obj().print(
                 f"[red]error rate {outcome.error_rate:.1%} is above the run's threshold "
                 f"{outcome.max_error_rate:.1%}[/]"

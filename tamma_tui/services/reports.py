@@ -14,11 +14,11 @@ from sqlalchemy.engine import Engine
 from tamma_tui.analysis.metrics import format_halfwidth, format_value, short_label
 
 _OPTION_NAMES = ("alpha", "correction", "primary_metric", "guardrails", "context", "robustness",
-                 "n_resamples", "seed")
+                 "n_resamples", "seed", "midp", "secondary_metrics", "utility")
 
 
 def report_for_run(db_engine: Engine, run_id: int | str, **options: Any) -> dict[str, Any]:
-    """The schema-version-1 report of one run, plus `run` details and `sequential_looks`."""
+    """The schema-version-2 report of one run, plus `run` details and `sequential_looks`."""
     from tamma_tui.analysis.report import build_report
     from tamma_tui.analysis.sequential import stored_looks
     from tamma_tui.analysis.sessions import session_report
@@ -38,6 +38,11 @@ def report_for_run(db_engine: Engine, run_id: int | str, **options: Any) -> dict
         "correction": plan.get("correction", "holm"),
         "primary_metric": plan.get("primary_metric", "pass_rate"),
         "guardrails": plan.get("guardrails") or [],
+        "midp": bool(plan.get("midp", False)),
+        "secondary_metrics": plan.get("secondary_metrics"),
+        "utility": plan.get("utility"),
+        "max_error_rate": getattr(run, "max_error_rate", None),
+        "trials_per_task": run.trials_per_task,
     }
     settings.update({k: v for k, v in options.items() if v is not None})
     arms = [{"name": a["name"], "baseline": a["baseline"], "config_sha256": a["config_sha256"]}
@@ -47,6 +52,11 @@ def report_for_run(db_engine: Engine, run_id: int | str, **options: Any) -> dict
     frame = queries.load_trials_frame(db_engine, run.id, columns=columns)
     if frame.empty:
         raise BadInput(f"run {run.id} has no trials to report on", field="RUN")
+    if plan.get("pool_baseline_history"):
+        from tamma_tui.analysis.history_pool import pool_baseline_history
+
+        frame, settings["history"] = pool_baseline_history(db_engine, run, frame, arms,
+                                                           alpha=settings["alpha"])
     report = build_report(frame, run_id=run.id, arms=arms or None, **settings)
     report["run"] = {"name": run.name, "kind": run.kind, "status": run.status, "suite": run.suite,
                      "trials_per_task": run.trials_per_task, "sequential": bool(run.sequential)}
@@ -56,6 +66,10 @@ def report_for_run(db_engine: Engine, run_id: int | str, **options: Any) -> dict
     looks = stored_looks(db_engine, run.id)
     if looks:
         report["sequential_looks"] = looks
+        if run.sequential:
+            from tamma_tui.analysis.sequential import decide_from_sequence
+
+            decide_from_sequence(report, looks)
     return report
 
 
@@ -102,6 +116,11 @@ def _effect(row: dict[str, Any]) -> str:
 def _title(report: dict[str, Any]) -> str:
     run = report.get("run") or {}
     name = f" ({run['name']}, {run.get('status', '')})" if run.get("name") else ""
+    fams = report.get("families") or {}
+    if fams:
+        conf, sec, exp = (fams.get(k, {}).get("n_rows", 0) for k in ("confirmatory", "secondary", "exploratory"))
+        return (f"Run {report['run_id']}{name}: alpha {report['alpha']:g}; confirmatory {conf} "
+                f"({report['correction']}), secondary {sec} (gatekept, holm), exploratory {exp} (BH q)")
     return (f"Run {report['run_id']}{name}: alpha {report['alpha']:g}, "
             f"{report['correction']} correction over {len(report['comparisons'])} comparisons")
 
@@ -144,8 +163,9 @@ def _summary_by_context(report: dict[str, Any]) -> list[tuple[str, list[str], li
     return tables
 
 
-_COMPARISON_HEADER = ["variant", "context", "metric", "pairs", "diff", "CI", "test", "p", "p adj", "effect",
-                      "direction", "wilcoxon p", "bootstrap CI"]
+_COMPARISON_HEADER = ["variant", "context", "metric", "family", "pairs", "diff", "CI", "test", "p", "p adj",
+                      "effect", "direction", "wilcoxon p", "bootstrap CI"]
+_FAMILY_SHORT = {"confirmatory": "conf", "secondary": "sec", "exploratory": "expl", None: "-"}
 
 
 def _comparison_cells(row: dict[str, Any]) -> list[str]:
@@ -153,7 +173,8 @@ def _comparison_cells(row: dict[str, Any]) -> list[str]:
     boot = rob.get("bootstrap") or {}
     metric = row["metric"]
     pairs = str(row["n_pairs"]) + (f" (+{row['n_unpaired']} unpaired)" if row.get("n_unpaired") else "")
-    return [row["variant"], row["context"], metric, pairs, format_value(metric, row["diff"], signed=True),
+    return [row["variant"], row["context"], metric, row.get("family") or "-", pairs,
+            format_value(metric, row["diff"], signed=True),
             _ci(metric, row["ci_low"], row["ci_high"], signed=True), row["test"], _p(row["p_value"]),
             _p(row["p_adjusted"]), _effect(row), row["direction"],
             _p((rob.get("wilcoxon") or {}).get("p_value")),
@@ -182,9 +203,27 @@ def _noise_cells(n: dict[str, Any]) -> list[str]:
 def _look_cells(look: dict[str, Any]) -> list[str]:
     parts = []
     for name, res in look["results"].items():
-        diff = format_value(look["metric"], res.get("diff"), signed=True)
-        parts.append(f"{name}: {diff}, p={_p(res.get('p_value'))}")
+        metric = look["metric"]
+        if "state" in res:  # confidence sequence (v2)
+            est = format_value(metric, res.get("estimate"), signed=True)
+            parts.append(f"{name}: {est} CS {_ci(metric, res.get('ci_low'), res.get('ci_high'), signed=True)} "
+                         f"{res['state']}")
+        else:
+            diff = format_value(metric, res.get("diff"), signed=True)
+            parts.append(f"{name}: {diff}, p={_p(res.get('p_value'))}")
     return [str(look["look"]), str(look["n_tasks"]), "; ".join(parts), look["decision"]]
+
+
+def _component_rows(report: dict[str, Any]) -> list[list[str]]:
+    def f(v: Any) -> str:
+        return "-" if v is None else f"{v:.3g}"
+
+    return [[c["variant"]["arm"], c["metric"], f(c["baseline"]["between_task_var"]), f(c["baseline"]["within_task_var"]),
+             f(c["baseline"]["icc"]), f(c["between_arm_correlation"]), c["advice"]]
+            for c in report.get("variance_components") or []]
+
+
+_COMPONENT_HEADER = ["variant", "metric", "between-task var", "within-task var", "ICC", "arm corr", "advice"]
 
 
 def _session_tables(report: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
@@ -231,13 +270,16 @@ def render_markdown(report: dict[str, Any]) -> str:
     out += ["## Arms", "", _md_table(_ARMS_HEADER, _arm_rows(report)), ""]
     out += ["## Summary", "", "Mean per arm and context, ± half the 95% interval (task-clustered SE).", "",
             _md_table(*_summary_grid(report)), ""]
-    out += ["## Comparisons", "", "Paired by task, variant minus baseline. Robustness checks: Wilcoxon "
-            "signed-rank p and the BCa bootstrap interval over tasks.", "",
+    out += ["## Comparisons", "", "Paired by task, variant minus baseline; sign-flip permutation test. "
+            "Family: confirmatory (decides), secondary (gatekept), exploratory (BH q-values, for looking). "
+            "Robustness checks: Wilcoxon signed-rank p and the studentised cluster-bootstrap interval.", "",
             _md_table(_COMPARISON_HEADER, [_comparison_cells(r) for r in report["comparisons"]]), ""]
     if report["decision"]["guardrails"]:
         out += ["## Guardrails (one-sided non-inferiority)", "", _md_table(
             ["variant", "metric", "margin", "non-inferior", "p"],
             [_guardrail_cells(g) for g in report["decision"]["guardrails"]]), ""]
+    if report.get("variance_components"):
+        out += ["## Variance components (Miller 2024)", "", _md_table(_COMPONENT_HEADER, _component_rows(report)), ""]
     if report.get("noise_band"):
         out += ["## A/A noise band", "", "Differences inside the band mean nothing.", "", _md_table(
             ["metric", "pairs", "A/A diff", "band"], [_noise_cells(n) for n in report["noise_band"]]), ""]
@@ -245,7 +287,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         out += [f"## {title}", "", _md_table(header, rows), ""]
     if report.get("sequential_looks"):
         out += ["## Sequential looks", "", _md_table(
-            ["look", "tasks", "always-valid p per variant", "decision"],
+            ["look", "tasks", "confidence sequence per variant", "decision"],
             [_look_cells(look) for look in report["sequential_looks"]]), ""]
     lines = _decision_lines(report)
     out += ["## Decision", "", f"**{lines[0]}**", ""] + [f"- {r}" for r in lines[1:]] + [""]
@@ -276,7 +318,7 @@ def render_rich(report: dict[str, Any], *, brief: bool = False):
     # checks: narrow enough for an 80-column terminal.
     style = {"better": "green", "worse": "red"}
     # Pairs go in the title (one count per table), which keeps the rows to 80 columns.
-    main_cols = ["metric", "diff", "95% CI", "p adj", "effect", "dir"]
+    main_cols = ["metric", "fam", "diff", "95% CI", "p adj", "effect", "dir"]
     robust_cols = ["context", "metric", "test", "p", "wilcoxon p", "bootstrap CI"]
     comparison_tables: list[Any] = []
     robustness_tables: dict[str, Table] = {}
@@ -291,7 +333,7 @@ def render_rich(report: dict[str, Any], *, brief: bool = False):
                             + (f" ({r['n_unpaired']} unpaired left out)" if r.get("n_unpaired") else ""),
                       title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
             for h in main_cols:
-                t.add_column(h, justify="left" if h in ("metric", "dir") else "right", no_wrap=True)
+                t.add_column(h, justify="left" if h in ("metric", "dir", "fam") else "right", no_wrap=True)
             current[key] = t
             comparison_tables.append(t)
         cells = dict(zip(_COMPARISON_HEADER, _comparison_cells(r)))
@@ -301,11 +343,12 @@ def render_rich(report: dict[str, Any], *, brief: bool = False):
         cells["95% CI"] = _ci(r["metric"], r["ci_low"], r["ci_high"], signed=True)
         cells["effect"] = "-" if r["effect_size"]["value"] is None else f"{r['effect_size']['value']:+.3g}"
         cells["metric"] = short_label(r["metric"])
+        cells["fam"] = _FAMILY_SHORT.get(r.get("family"), "-")
         current[key].add_row(*(cells[c] for c in main_cols), style=style.get(r["direction"]))
         if r.get("robustness"):
             if r["variant"] not in robustness_tables:
                 t = Table(title=f"{r['variant']}: test p and robustness checks (Wilcoxon signed-rank, "
-                                "BCa bootstrap over tasks)", title_justify="left", box=box.SIMPLE_HEAD,
+                                "studentised cluster bootstrap)", title_justify="left", box=box.SIMPLE_HEAD,
                           pad_edge=False)
                 for h in robust_cols:
                     t.add_column(h, justify="left" if h in ("context", "metric", "test") else "right",
@@ -325,6 +368,8 @@ def render_rich(report: dict[str, Any], *, brief: bool = False):
     if report["decision"]["guardrails"]:
         parts.append(table("Guardrails (one-sided non-inferiority)", ["variant", "metric", "margin",
                            "non-inferior", "p"], [_guardrail_cells(g) for g in report["decision"]["guardrails"]]))
+    if report.get("variance_components") and not brief:
+        parts.append(table("Variance components (Miller 2024)", _COMPONENT_HEADER, _component_rows(report)))
     if report.get("noise_band") and not brief:
         parts.append(table("A/A noise band: differences inside it mean nothing",
                            ["metric", "pairs", "A/A diff", "band"],
@@ -333,7 +378,7 @@ def render_rich(report: dict[str, Any], *, brief: bool = False):
         for title, header, rows in _session_tables(report):
             parts.append(table(title, header, rows, right=1))
     if report.get("sequential_looks"):
-        parts.append(table("Sequential looks", ["look", "tasks", "always-valid p per variant", "decision"],
+        parts.append(table("Sequential looks", ["look", "tasks", "confidence sequence per variant", "decision"],
                            [_look_cells(look) for look in report["sequential_looks"]]))
     parts.append(Text("diff: pass rate in points, cost in $, latency in s; effect: risk difference "
                       "for pass_rate, d_z for the other metrics", style="dim"))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from tamma_tui.store import queries, repo, views
 from tamma_tui.store.handle import Database
+from tamma_tui.vocabulary import TrialStatus
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,7 +47,7 @@ class ArmStats:
 
 def _stats(arm: str, context: str, group: "pd.DataFrame") -> ArmStats:
     # Over no ok trials, pandas' mean, quantile and max are NaN: shown as a dash.
-    ok = group[group["status"] == "ok"]
+    ok = group[group["status"] == TrialStatus.OK]
     passes = float(ok["passed"].sum())
     cost = float(group["cost_usd"].sum())
     return ArmStats(
@@ -173,6 +174,7 @@ def export_header(db: Database, run_id: int | str) -> dict[str, Any]:
             "suite_version": getattr(run, "suite_version", "") or "",
             "contexts": [c for c in (run.contexts or "").split(",") if c],
             "trials_per_task": run.trials_per_task, "seed": run.seed, "total_trials": run.total_trials,
+            "max_error_rate": run.max_error_rate,
             "baseline": next((a["name"] for a in arms if a["baseline"]), arms[0]["name"] if arms else None),
             "arms": [a["name"] for a in arms],
             "arm_configs": {a["name"]: a["config_sha256"] for a in arms if a["config_sha256"]},

@@ -23,7 +23,7 @@ from tamma_tui.sharing.wire import KIND_BUNDLE, KIND_DELETION
 from tamma_tui.store.queries import arm_configs, load_trials_frame
 from tamma_tui.store.repo import get_run
 from tamma_tui.store.sharing_queries import config_documents, runs_on_suite
-from tamma_tui.vocabulary import TrialStatus
+from tamma_tui.vocabulary import CONTEXTS, RunStatus, TrialStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -107,10 +107,11 @@ def preview(engine: Engine, run_ref: int | str, fields: Sequence[str] | None = N
     return build(engine, run_ref, fields)
 
 
-def grant_consent(*, endpoint: str, suites: Sequence[str], fields: Sequence[str], method: str):
+def grant_consent(*, endpoint: str, suites: Sequence[str], fields: Sequence[str], method: str,
+                  db: Engine | None = None):
     record = consent_mod.grant(endpoint=endpoint, suites=suites, fields=fields, method=method,
                                public_ids=public_suite_ids())
-    record_event("consent.grant", record.id, endpoint=record.endpoint, suites=list(record.suites),
+    record_event("consent.grant", record.id, db=db, endpoint=record.endpoint, suites=list(record.suites),
                  fields=list(record.fields), method=record.method, policy_hash=record.policy_hash,
                  expires_at=record.expires_at)
     return record
@@ -126,6 +127,8 @@ def send(engine: Engine, run_ref: int | str, to: str, *, attempts: int = 3,
 
     endpoint = consent_mod.normalise_endpoint(to)
     run = get_run(engine, run_ref)
+    if run.status == RunStatus.RUNNING:
+        raise Refused(f"run {run.id} is still running; send it once it has finished", field="RUN")
     suite = resolve_public_suite(run.suite)
     record = consent_mod.require(endpoint, suite.id)  # gate 1: at bundle build
     bundle = build(engine, run.id, record.fields).bundle
@@ -143,12 +146,12 @@ def send(engine: Engine, run_ref: int | str, to: str, *, attempts: int = 3,
     try:
         result = post_envelope(endpoint + ENVELOPES_PATH, seal, gate, attempts=attempts, backoff_s=backoff_s)
     except (OperationFailed, Refused) as exc:
-        record_event("share.send_failed", f"run {run.id}", endpoint=endpoint, suite=suite.id,
+        record_event("share.send_failed", f"run {run.id}", db=engine, endpoint=endpoint, suite=suite.id,
                      consent_id=record.id, attempts=len(sealed), reason=str(exc)[:300])
         raise
     queued.unlink(missing_ok=True)
     envelope_id = sealed[-1]["payload"]["envelope_id"]
-    record_event("share.send", f"run {run.id}", endpoint=endpoint, suite=suite.id,
+    record_event("share.send", f"run {run.id}", db=engine, endpoint=endpoint, suite=suite.id,
                  consent_id=record.id, envelope_id=envelope_id, attempts=result.attempts,
                  configs=len(bundle["configs"]))
     return SendReport(int(run.id), endpoint, envelope_id, result.status, result.attempts,
@@ -160,9 +163,10 @@ class RevokeReport:
     consent_id: str | None
     purged: int
     deletion: str  # what happened to the deletion request
+    delivered: bool = True
 
 
-def revoke_consent(*, attempts: int = 3, backoff_s: float = 0.25) -> RevokeReport:
+def revoke_consent(*, attempts: int = 3, backoff_s: float = 0.25, db: Engine | None = None) -> RevokeReport:
     """Revoke, purge queued bundles, and ask the endpoint to delete what it holds. The
     deletion request is the one message the kill switch lets through."""
     from tamma_tui.sharing.signing import install_key
@@ -178,11 +182,13 @@ def revoke_consent(*, attempts: int = 3, backoff_s: float = 0.25) -> RevokeRepor
                                lambda: key.seal({"kind": KIND_DELETION, "consent_id": record.id}),
                                lambda: None, attempts=attempts, backoff_s=backoff_s)
         deletion = f"deleted {result.body.get('records', 0)} record(s) at {record.endpoint}"
+        delivered = True
     except OperationFailed as exc:
-        deletion = f"deletion request not delivered: {exc}"
-    record_event("consent.revoke", record.id, endpoint=record.endpoint, purged=purged,
+        deletion = f"deletion request not delivered ({exc}); run `consent revoke` again to retry"
+        delivered = False
+    record_event("consent.revoke", record.id, db=db, endpoint=record.endpoint, purged=purged,
                  revoked_at=revoked.revoked_at if revoked else None, deletion=deletion)
-    return RevokeReport(record.id, purged, deletion)
+    return RevokeReport(record.id, purged, deletion, delivered)
 
 
 def fetch_aggregates(url: str, suite: str) -> dict[str, Any]:
@@ -217,8 +223,9 @@ def insights(engine: Engine, suite: str, url: str, *, release: dict[str, Any] | 
         for arm_name, arm in _arm_inputs(engine, run_id):
             pseudonym = config_pseudonym(dict(arm.canonical_config))
             family = model_family(arm.model)
-            for ctx, stats in arm.contexts.items():
-                if (pseudonym, ctx) in seen or stats.pass_rate is None:
+            for ctx in CONTEXTS:
+                stats = arm.contexts.get(ctx)
+                if stats is None or (pseudonym, ctx) in seen or stats.pass_rate is None:
                     continue
                 seen.add((pseudonym, ctx))
                 rate = round(stats.pass_rate, 2)

@@ -1,8 +1,10 @@
 """Every grant, send and revoke leaves an event.
 
-One function, ``record_event``, so that it can be pointed at the hash-chained store audit
-log when that exists; until then events go to a 0600 JSON Lines file beside the consent.
-Details never carry secrets, prompts or payload contents: ids, counts and endpoints only.
+``record_event`` appends it to the database's hash-chained audit trail (``store.audit``)
+when the caller names the database, and always to a 0600 JSON Lines file beside the consent
+(consent belongs to the install, not to one database, so the file is the one place every
+consent event is). Details never carry secrets, prompts or payload contents: ids, counts and
+endpoints only.
 """
 
 from __future__ import annotations
@@ -21,10 +23,16 @@ def log_path() -> Path:
     return sharing_dir() / LOG_NAME
 
 
-def record_event(action: str, subject: str = "", **details: Any) -> None:
+def record_event(action: str, subject: str = "", *, db: Any = None, **details: Any) -> None:
     event = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "action": action,
              "subject": subject, "details": details}
     append_private(log_path(), (json.dumps(event, sort_keys=True) + "\n").encode("utf-8"))
+    if db is not None:
+        import getpass
+
+        from tamma_tui.store.audit import append_event
+
+        append_event(db, actor=getpass.getuser(), action=action, subject=subject, details=details)
 
 
 def read_events() -> list[dict[str, Any]]:

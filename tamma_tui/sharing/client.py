@@ -12,6 +12,32 @@ import httpx
 from tamma_tui.errors import OperationFailed
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: A CA bundle to trust for the platform's certificate (a company CA, a test server).
+ENV_CA_FILE = "TAMMA_BENCH_SHARE_CA"
+
+
+def _client(url: str, timeout_s: float, **kwargs) -> httpx.Client:
+    import os
+    import ssl
+
+    ca_file = os.environ.get(ENV_CA_FILE)
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
+    return httpx.Client(timeout=timeout_s, verify=verify, trust_env=_use_environment(url), **kwargs)
+
+
+def _use_environment(url: str) -> bool:
+    """Proxies and CA settings from the environment apply to the platform, never to a
+    local share-server on a loopback address."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
 
 
 @dataclass
@@ -26,7 +52,7 @@ def post_envelope(url: str, seal: Callable[[], dict[str, Any]], gate: Callable[[
                   attempts: int = 3, backoff_s: float = 0.25, timeout_s: float = 10.0) -> SendResult:
     """``gate()`` raises to stop; ``seal()`` signs a new envelope (new id, new send time)."""
     notes: list[str] = []
-    with httpx.Client(timeout=timeout_s, follow_redirects=False, trust_env=False) as client:
+    with _client(url, timeout_s, follow_redirects=False) as client:
         for attempt in range(1, attempts + 1):
             gate()
             try:
@@ -68,7 +94,7 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 def get_json(url: str, params: dict[str, str], timeout_s: float = 10.0) -> dict[str, Any]:
-    with httpx.Client(timeout=timeout_s, trust_env=False) as client:
+    with _client(url, timeout_s) as client:
         try:
             response = client.get(url, params=params)
         except httpx.TransportError as exc:

@@ -53,6 +53,13 @@ class ConsentRecord:
     method: str
     revoked_at: str | None = None
 
+    def status(self, now: datetime | None = None) -> str:
+        if self.revoked_at:
+            return "revoked"
+        if datetime.fromisoformat(self.expires_at) <= (now or _now()):
+            return "expired"
+        return "active"
+
     def to_json(self) -> dict:
         data = asdict(self)
         data["suites"], data["fields"] = list(self.suites), list(self.fields)

@@ -10,6 +10,9 @@ time p_n < alpha keeps the type I error at most alpha however often one looks.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 
 from ._arrays import ArrayLike, as_float
@@ -95,3 +98,126 @@ def msprt_pvalues(diffs: ArrayLike, *, tau: float, sigma: float | None = None, m
     log_lr = msprt_log_lr(n, mean, var, tau)
     raw = np.where(enough, np.exp(-np.maximum(log_lr, 0.0)), 1.0)
     return np.clip(np.minimum.accumulate(raw), 0.0, 1.0) if raw.size else raw
+
+
+# ---------------------------------------------------------------- betting e-process (v2)
+#
+# The plug-in mSPRT above is only approximately valid: with a look after every task its
+# type I error drifts above alpha. The monitor now uses a product of predictable bets
+#     E_n(theta0) = prod_i exp(lam_i (d_i - theta0) - lam_i^2 (d_i - theta0)^2 / 2),
+# a nonnegative supermartingale whenever d_i - theta0 is symmetric about 0 given the past
+# (de la Pena 1999: E exp(lam X - lam^2 X^2 / 2) <= 1 for symmetric X, any predictable
+# lam). Under the sign-flip null of the permutation test that holds exactly, whatever the
+# variance, so Ville's inequality bounds the chance of ever crossing 1/a by a (Howard,
+# Ramdas, McAuliffe and Sekhon 2021; Waudby-Smith and Ramdas 2024 for the betting view).
+# The bet size is variance-adaptive: lam_i = tau / v_i with v_i the running mean square of
+# the differences seen before i (one pseudo-observation tau^2 keeps it finite), which is
+# the growth-optimal bet E[d] / E[d^2] when the effect equals tau; the harm bet grows to
+# the running mean / v_i when the past shows a larger harm (a clear loser stops fast),
+# is capped at 1 / max|d| seen so far, and none is placed before BURN_IN differences or
+# while all were zero.
+
+#: Share of alpha spent on detecting an improvement; the rest guards against harm.
+IMPROVEMENT_SHARE = 0.8
+BURN_IN = 5
+
+
+@dataclass(frozen=True)
+class ConfidenceSequence:
+    """Running always-valid bounds (arrays along the last axis) and the raw bet sums."""
+
+    low: np.ndarray
+    high: np.ndarray
+    estimate: np.ndarray  # midpoint of the bounds when both are finite, else running mean
+    n: np.ndarray
+    log_e_up: np.ndarray  # log E_n(0) betting on an improvement
+    log_e_down: np.ndarray  # ... on harm
+
+    def confidence_interval(self, index: int = -1) -> tuple[float, float]:
+        return float(self.low[..., index]), float(self.high[..., index])
+
+
+def _bets(d: np.ndarray, tau: float, burn_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Predictable bet sizes for an improvement (up) and for harm (down)."""
+    ok = ~np.isnan(d)
+    x = np.where(ok, d, 0.0)
+    n_before = np.cumsum(ok, axis=-1) - ok
+    sum_before = np.cumsum(x, axis=-1) - x
+    sq_before = np.cumsum(x * x, axis=-1) - x * x
+    v = (sq_before + tau * tau) / np.maximum(n_before, 1)
+    mean_before = sum_before / np.maximum(n_before, 1)
+    # Cap the bet so that a difference as large as any seen so far costs at most half a
+    # unit of log-wealth: a run of identical early values must not make one surprise fatal.
+    ax = np.abs(x)
+    seen_max = np.maximum.accumulate(ax, axis=-1) if ax.size else ax
+    max_before = np.concatenate([np.zeros(ax.shape[:-1] + (1,)), seen_max[..., :-1]], axis=-1) if ax.size else ax
+    active = ok & (n_before >= burn_in) & (max_before > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # the improvement bet stays at the planned effect (growth-optimal there); the harm
+        # bet grows with a larger observed harm, so a clear loser stops fast
+        up = np.minimum(tau / v, 1.0 / max_before)
+        down = np.minimum(np.maximum(tau, -mean_before) / v, 1.0 / max_before)
+    return x, np.where(active, up, 0.0), np.where(active, down, 0.0)
+
+
+def _roots(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Roots r1 <= r2 of a t^2 + b t + c = 0 with a < 0 (NaN when none)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        disc = b * b - 4 * a * c
+        sq = np.sqrt(np.where(disc >= 0, disc, np.nan))
+        r_a, r_b = (-b + sq) / (2 * a), (-b - sq) / (2 * a)
+    return np.minimum(r_a, r_b), np.maximum(r_a, r_b)
+
+
+def betting_confidence_sequence(diffs: ArrayLike, *, tau: float, alpha: float = 0.05,
+                                improvement_share: float = IMPROVEMENT_SHARE,
+                                burn_in: int = BURN_IN) -> ConfidenceSequence:
+    """Always-valid bounds on the mean of ``diffs`` (oriented so larger = improvement).
+
+    The lower bound spends ``improvement_share * alpha``, the upper bound the rest.
+    Works on (..., n) arrays (one stream per leading index); NaN entries are skipped.
+    """
+    if not tau > 0:
+        raise ValueError(f"tau must be positive, got {tau}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    d = np.asarray(diffs, dtype=float)
+    x, lam_up, lam_down = _bets(d, float(tau), burn_in)
+    c_up = math.log(1 / (improvement_share * alpha))
+    c_down = math.log(1 / ((1 - improvement_share) * alpha))
+
+    def sums(lam: np.ndarray):
+        lam2 = lam * lam
+        return (np.cumsum(lam, -1), np.cumsum(lam * x, -1), np.cumsum(lam2, -1),
+                np.cumsum(lam2 * x, -1), np.cumsum(lam2 * x * x, -1))
+
+    # log E_up(t) = S1 - t L1 - (S2 - 2 t S2d + t^2 L2) / 2; its "reject" set lies left of
+    # the mean, so the lower bound is the larger root of log E_up(t) = c_up; mirrored for
+    # the harm bet (log E_down(t) = -S1 + t L1 - ...), whose smaller root is the upper bound.
+    L1, S1, L2, S2d, S2 = sums(lam_up)
+    _, lower = _roots(-L2 / 2, S2d - L1, S1 - S2 / 2 - c_up)
+    log_e_up = S1 - S2 / 2
+    L1, S1, L2, S2d, S2 = sums(lam_down)
+    upper, _ = _roots(-L2 / 2, S2d + L1, -S1 - S2 / 2 - c_down)
+    log_e_down = -S1 - S2 / 2
+    lower = np.where(np.isnan(lower), -np.inf, lower)
+    upper = np.where(np.isnan(upper), np.inf, upper)
+    low = np.maximum.accumulate(lower, axis=-1) if lower.size else lower
+    high = np.minimum.accumulate(upper, axis=-1) if upper.size else upper
+    n = np.cumsum(~np.isnan(d), axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.cumsum(x, -1) / np.maximum(n, 1)
+    both = np.isfinite(low) & np.isfinite(high)
+    with np.errstate(invalid="ignore"):
+        estimate = np.where(both, (low + high) / 2, mean)
+    return ConfidenceSequence(low=low, high=high, estimate=estimate, n=n,
+                              log_e_up=log_e_up, log_e_down=log_e_down)
+
+
+def sequential_decisions(cs: ConfidenceSequence, *, mde: float) -> np.ndarray:
+    """Per look: 'better' (lower bound > 0), 'worse' (upper < 0), 'futile' (upper < mde:
+    an improvement as large as the MDE is ruled out) or 'continue'."""
+    out = np.full(cs.low.shape, "continue", dtype=object)
+    out = np.where(cs.high < mde, "futile", out)
+    out = np.where(cs.high < 0, "worse", out)
+    return np.where(cs.low > 0, "better", out)

@@ -17,6 +17,8 @@ from sqlmodel import Field, Session, SQLModel
 
 from .models import ConfigVersion, Run, RunArm, Trial, utcnow
 
+PINNED_ARM = "pinned"  # the arm name an experiment's ``pinned:`` config runs under
+
 
 class CheckRecord(SQLModel, table=True):
     """One ``tamma-bench check`` of a run: its overall verdict and what it was checked against."""
@@ -60,7 +62,6 @@ def agent_arms(engine: Engine, agent_id: str, *, since: datetime | None = None,
         .select_from(a)
         .join(r, r.c.id == a.c.run_id)
         .join(c, c.c.sha256 == a.c.config_sha256, isouter=True)
-        .where(or_(c.c.agent_id == agent_id, and_(a.c.config_sha256.is_(None), a.c.name == agent_id)))
         .order_by(r.c.created_at, r.c.id, a.c.position)
     )
     if since is not None:
@@ -69,6 +70,15 @@ def agent_arms(engine: Engine, agent_id: str, *, since: datetime | None = None,
         stmt = stmt.where(r.c.created_at < until)
     keys = ("run_id", "run_name", "kind", "status", "created_at", "suite", "suite_version", "analysis_json",
             "arm", "is_baseline", "config_sha256", "version", "config_created_at")
+    def belongs_to_agent(arm, cfg):
+        return or_(cfg.c.agent_id == agent_id, and_(arm.c.config_sha256.is_(None), arm.c.name == agent_id))
+
+    belongs = belongs_to_agent(a, c)
+    # A run's pinned arm goes with the agent's history whatever agentId the frozen config has.
+    a2, c2 = RunArm.__table__.alias("agent_arm"), ConfigVersion.__table__.alias("agent_cfg")
+    agent_runs = (select(a2.c.run_id).select_from(a2).join(c2, c2.c.sha256 == a2.c.config_sha256, isouter=True)
+                  .where(belongs_to_agent(a2, c2)))
+    stmt = stmt.where(or_(belongs, and_(a.c.name == PINNED_ARM, a.c.run_id.in_(agent_runs))))
     with engine.connect() as conn:
         return [dict(zip(keys, row)) for row in conn.execute(stmt)]
 
@@ -119,8 +129,9 @@ def task_means(engine: Engine, run_arms: Iterable[tuple[int, str]], columns: Seq
             stmt = (select(t.c.run_id, t.c.arm, t.c.context, t.c.task_id, func.count(), *exprs)
                     .where(t.c.run_id.in_(chunk))
                     .group_by(t.c.run_id, t.c.arm, t.c.context, t.c.task_id))
-            out.extend(row for row in conn.execute(stmt) if (row[0], row[1]) in wanted)
-    return [tuple(r) for r in out]
+            # fetchall: row-by-row fetching costs more than the query on a long history
+            out.extend(tuple(row) for row in conn.execute(stmt).fetchall() if (row[0], row[1]) in wanted)
+    return out
 
 
 def task_outcomes(engine: Engine, run_arms: Iterable[tuple[int, str]]) -> list[tuple]:
@@ -138,7 +149,8 @@ def task_outcomes(engine: Engine, run_arms: Iterable[tuple[int, str]]) -> list[t
             stmt = (select(t.c.run_id, t.c.arm, t.c.context, t.c.task_id, t.c.repeat, t.c.passed)
                     .where(t.c.run_id.in_(run_ids[start:start + 500]), t.c.status == "ok", t.c.passed.is_not(None))
                     .order_by(t.c.run_id, t.c.repeat))
-            out.extend((r, a, c, k, rep, int(bool(p))) for r, a, c, k, rep, p in conn.execute(stmt) if (r, a) in wanted)
+            out.extend((r, a, c, k, rep, int(bool(p))) for r, a, c, k, rep, p in conn.execute(stmt).fetchall()
+                       if (r, a) in wanted)
     return out
 
 

@@ -153,8 +153,18 @@ class AuditEvent(SQLModel, table=True):
     action: str
     subject: str = ""
     details_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    # The hash chain (store/audit.py): position, what changed, and the link to the previous event.
+    seq: int | None = Field(default=None, index=True, unique=True)
+    reason: str = ""
+    before_sha256: str | None = None
+    after_sha256: str | None = None
+    prev_hash: str | None = None
+    hash: str | None = None
 
 
 # Tables of other rooms, imported last so the metadata (and Alembic) sees them.
 from . import history as _history_tables  # noqa: E402,F401
+from . import audit as _audit_tables  # noqa: E402,F401
+from . import changes as _change_tables  # noqa: E402,F401
+from . import tuning as _tuning_tables  # noqa: E402,F401
 from . import live as _live_tables  # noqa: E402,F401

@@ -42,7 +42,7 @@ _CATEGORICAL = ("arm", "task_id", "context", "status", "error_kind")
 
 
 def load_trials_frame(
-    engine: Engine, run_id: int, *, columns: Sequence[str] | None = None
+    db: Engine, run_id: int, *, columns: Sequence[str] | None = None
 ) -> "pd.DataFrame":
     """All trials of a run as a DataFrame, one SQL select, no ORM objects.
 
@@ -55,7 +55,7 @@ def load_trials_frame(
     unknown = [c for c in cols if c not in Trial.__table__.c]
     if unknown:
         raise ValueError(f"unknown trial columns: {unknown}")
-    frame = pd.DataFrame.from_records(_fetch_trial_rows(engine, int(run_id), cols), columns=cols)
+    frame = pd.DataFrame.from_records(_fetch_trial_rows(db, int(run_id), cols), columns=cols)
     for col in cols:
         if col in _NUMERIC:
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
@@ -74,12 +74,12 @@ _ORDER = ("arm", "task_id", "repeat")  # the unique key's order: SQLite walks it
 _ORDER_SQL = ", ".join(f'"{c}"' for c in _ORDER)
 
 
-def _fetch_trial_rows(engine: Engine, run_id: int, cols: list[str]) -> list[tuple]:
+def _fetch_trial_rows(db: Engine, run_id: int, cols: list[str]) -> list[tuple]:
     """Plain tuples straight from the driver: SQLAlchemy's per-row processing costs
     several seconds on a million rows, and these columns need no conversion."""
-    if engine.dialect.name == "sqlite":
+    if db.dialect.name == "sqlite":
         names = ", ".join(f'"{c}"' for c in cols)
-        raw = engine.raw_connection()
+        raw = db.raw_connection()
         try:
             cur = raw.cursor()
             cur.execute(f"SELECT {names} FROM trial WHERE run_id = ? ORDER BY {_ORDER_SQL}", (run_id,))
@@ -92,11 +92,11 @@ def _fetch_trial_rows(engine: Engine, run_id: int, cols: list[str]) -> list[tupl
         .where(table.c.run_id == run_id)
         .order_by(*(table.c[c] for c in _ORDER))
     )
-    with engine.connect() as conn:
+    with db.connect() as conn:
         return [tuple(r) for r in conn.execute(stmt)]
 
 
-def trial_counts(engine: Engine, run_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+def trial_counts(db: Engine, run_ids: Sequence[int]) -> dict[int, dict[str, int]]:
     """run_id -> {status: count} for a handful of runs (listings)."""
     if not run_ids:
         return {}
@@ -107,13 +107,13 @@ def trial_counts(engine: Engine, run_ids: Sequence[int]) -> dict[int, dict[str, 
         .group_by(t.c.run_id, t.c.status)
     )
     out: dict[int, dict[str, int]] = {}
-    with engine.connect() as conn:
+    with db.connect() as conn:
         for rid, status, n in conn.execute(stmt):
             out.setdefault(int(rid), {})[status] = int(n)
     return out
 
 
-def arm_configs(engine: Engine, run_id: int) -> list[dict[str, Any]]:
+def arm_configs(db: Engine, run_id: int) -> list[dict[str, Any]]:
     """Arms of a run with their config identity, baseline first."""
     stmt = (
         select(RunArm.name, RunArm.is_baseline, RunArm.config_sha256, ConfigVersion.model,
@@ -122,10 +122,27 @@ def arm_configs(engine: Engine, run_id: int) -> list[dict[str, Any]]:
         .where(RunArm.run_id == run_id)
         .order_by(RunArm.position)
     )
-    with Session(engine) as session:
+    with Session(db) as session:
         return [
             {"name": n, "baseline": bool(b), "config_sha256": sha, "model": m,
              "provider": p, "agent_id": a}
             for n, b, sha, m, p, a in session.execute(stmt)
         ]
 
+
+
+def baseline_history_runs(engine: Engine, *, config_sha256: str, suite: str, exclude_run: int,
+                          suite_version: str | None = None) -> list[tuple[int, str]]:
+    """(run id, arm name) of earlier runs that ran this exact configuration on the same
+    suite (and suite version, when the store records one), oldest first."""
+    from .models import Run
+
+    stmt = (select(RunArm.run_id, RunArm.name)
+            .join(Run, Run.id == RunArm.run_id)
+            .where(RunArm.config_sha256 == config_sha256, Run.suite == suite, Run.id != exclude_run,
+                   Run.id < exclude_run)
+            .order_by(RunArm.run_id))
+    if suite_version is not None and "suite_version" in Run.__table__.c:
+        stmt = stmt.where(Run.__table__.c.suite_version == suite_version)
+    with engine.connect() as conn:
+        return [(int(r[0]), str(r[1])) for r in conn.execute(stmt)]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import operator
+import time
 from datetime import datetime, timezone
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -13,11 +14,12 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from tamma_tui.config.errors import BadInput
+from tamma_tui.errors import StoreError
 from tamma_tui.config.loader import canonical_yaml, config_sha256
 from tamma_tui.config.models import AgentConfig
 
 from .write_errors import StoreBusy, StoreFull
-from .models import AuditEvent, ConfigVersion, Experiment, Run, RunArm, Trial, utcnow
+from .models import ConfigVersion, Experiment, Run, RunArm, Trial, utcnow
 
 # Every batch row carries every column (executemany needs one shape), defaults filled.
 _TRIAL_DEFAULTS: dict[str, Any] = {
@@ -145,27 +147,27 @@ def create_run(
     return run.id
 
 
-def trial_keys(engine: Engine, run_id: int) -> set[tuple[str, str, int]]:
+def trial_keys(db: Engine, run_id: int) -> set[tuple[str, str, int]]:
     """The (arm, task_id, repeat) keys already stored: what resume skips."""
     stmt = select(Trial.arm, Trial.task_id, Trial.repeat).where(Trial.run_id == run_id)
-    with engine.connect() as conn:
+    with db.connect() as conn:
         return {(a, t, int(r)) for a, t, r in conn.execute(stmt)}
 
 
-def insert_trials(engine: Engine | Connection, rows: Sequence[dict[str, Any]]) -> int:
+def insert_trials(db: Engine | Connection, rows: Sequence[dict[str, Any]]) -> int:
     """Insert a batch of trials in one transaction; rows already stored are skipped.
 
     Duplicates are skipped rather than failing the batch so that a resumed run can never
     double-count a trial, whichever dialect the database speaks. Given a Connection, the
     rows join the caller's transaction instead.
     """
-    if isinstance(engine, Connection):
-        return _insert_trials(engine, rows)
-    with engine.begin() as conn:
+    if isinstance(db, Connection):
+        return _insert_trials(db, rows)
+    with db.begin() as conn:
         return _insert_trials(conn, rows)
 
 
-def save_trial_batch(engine: Engine, run_id: int, rows: Sequence[dict[str, Any]], cost_usd: float) -> int:
+def save_trial_batch(db: Engine, run_id: int, rows: Sequence[dict[str, Any]], cost_usd: float) -> int:
     """The engine's writes: a batch of trials and the run's cost as of that batch, in one
     transaction, so the cost on disk is always the cost of the trials on disk (a resumed
     run's budget starts from it).
@@ -173,7 +175,7 @@ def save_trial_batch(engine: Engine, run_id: int, rows: Sequence[dict[str, Any]]
     Raises StoreBusy when the write lock stayed taken past the busy timeout and StoreFull
     when the disk is full; the caller keeps the rows and decides (engine/writer.py)."""
     try:
-        with engine.begin() as conn:
+        with db.begin() as conn:
             inserted = _insert_trials(conn, rows)
             if conn.dialect.name == "sqlite":
                 conn.exec_driver_sql("UPDATE run SET cost_usd = ? WHERE id = ?", (cost_usd, run_id))
@@ -188,6 +190,30 @@ def save_trial_batch(engine: Engine, run_id: int, rows: Sequence[dict[str, Any]]
         if "full" in lowered or "no space" in lowered:
             raise StoreFull(reason) from None
         raise
+
+
+T = TypeVar("T")
+
+
+def retry_when_busy(action: Callable[[], T], *, where: str = "database", give_up_s: float = 120.0,
+                    sleep: Callable[[float], Any] = time.sleep) -> T:
+    """Run ``action`` (a whole transaction), again with backoff while another writer holds
+    the lock past the busy timeout; after ``give_up_s`` one line, not a traceback."""
+    delay = 0.05
+    started = time.monotonic()
+    while True:
+        try:
+            return action()
+        except (OperationalError, StoreBusy) as exc:
+            reason = _driver_reason(exc)
+            lowered = reason.lower()
+            if "locked" not in lowered and "busy" not in lowered:
+                raise
+            waited = time.monotonic() - started
+            if waited >= give_up_s:
+                raise StoreError(f"stayed locked by another writer for {waited:.0f} s ({reason})", file=where) from None
+            sleep(delay)
+            delay = min(delay * 2, 2.0)
 
 
 def _driver_reason(exc: BaseException) -> str:
@@ -288,22 +314,22 @@ def _insert_trials_sqlite(conn: Connection, rows: Sequence[dict[str, Any]]) -> i
     return max(int(cursor.rowcount or 0), 0)
 
 
-def update_run(engine: Engine | Connection, run_id: int, **fields: Any) -> None:
+def update_run(db: Engine | Connection, run_id: int, **fields: Any) -> None:
     """Set fields of a run; given a Connection, in the caller's transaction."""
     stmt = update(Run.__table__).where(Run.__table__.c.id == run_id).values(**fields)
-    if isinstance(engine, Connection):
-        engine.execute(stmt)
+    if isinstance(db, Connection):
+        db.execute(stmt)
         return
-    with engine.begin() as conn:
+    with db.begin() as conn:
         conn.execute(stmt)
 
 
-def get_run(engine: Engine, run_id: int | str) -> Run:
+def get_run(db: Engine, run_id: int | str) -> Run:
     try:
         rid = int(run_id)
     except (TypeError, ValueError):
         raise BadInput(f"run id must be a number, got {run_id!r}", field="RUN") from None
-    with Session(engine) as session:
+    with Session(db) as session:
         run = session.get(Run, rid)
         if run is None:
             raise BadInput(f"run {rid} not found", field="RUN")
@@ -311,8 +337,8 @@ def get_run(engine: Engine, run_id: int | str) -> Run:
         return run
 
 
-def run_arms(engine: Engine, run_id: int) -> list[RunArm]:
-    with Session(engine) as session:
+def run_arms(db: Engine, run_id: int) -> list[RunArm]:
+    with Session(db) as session:
         rows = list(
             session.scalars(select(RunArm).where(RunArm.run_id == run_id).order_by(RunArm.position))
         )
@@ -322,6 +348,39 @@ def run_arms(engine: Engine, run_id: int) -> list[RunArm]:
 
 
 def record_audit(session: Session, action: str, subject: str = "", actor: str = "", **details: Any) -> None:
-    session.add(
-        AuditEvent(action=action, subject=subject, actor=actor, details_json=json.dumps(details, default=str))
-    )
+    from .audit import append_event  # the hash-chained trail
+
+    append_event(session, actor=actor, action=action, subject=subject,
+                 reason=str(details.get("reason", "") or ""), details=details)
+
+
+def record_look(engine: Engine, run_id: int, *, n_tasks: int, metric: str, results: dict[str, Any],
+                decision: str) -> int:
+    """Store one interim analysis of a sequential run (every look is kept); its number."""
+    from sqlmodel import select as model_select
+
+    from .models import SequentialLook
+
+    with Session(engine) as session:
+        last = session.exec(model_select(SequentialLook.look).where(SequentialLook.run_id == int(run_id))
+                            .order_by(SequentialLook.look.desc()).limit(1)).first()
+        number = int(last or 0) + 1
+        session.add(SequentialLook(run_id=int(run_id), look=number, n_tasks=int(n_tasks), metric=metric,
+                                   results_json=json.dumps(results, sort_keys=True), decision=decision))
+        session.commit()
+        return number
+
+
+def sequential_looks(engine: Engine, run_id: int) -> list[dict[str, Any]]:
+    """Every look of a run, oldest first, as plain dicts."""
+    from sqlmodel import select as model_select
+
+    from .models import SequentialLook
+
+    with Session(engine) as session:
+        rows = session.exec(model_select(SequentialLook).where(SequentialLook.run_id == int(run_id))
+                            .order_by(SequentialLook.look)).all()
+        return [{"look": r.look, "n_tasks": r.n_tasks, "metric": r.metric, "decision": r.decision,
+                 "results": json.loads(r.results_json),
+                 "at": r.created_at.isoformat(timespec="seconds") if r.created_at else None}
+                for r in rows]

@@ -67,12 +67,6 @@ _APPEND_ONLY = (
 )
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
-
-
 class ShareServerStore:
     def __init__(self, path_or_url: str | Path):
         raw = str(path_or_url)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from tamma_tui.vocabulary import CONTEXTS
+from tamma_tui.vocabulary import CONTEXTS  # noqa: F401 - re-exported for the loaders
 DIFFICULTIES = ("easy", "medium", "hard")
 MATCH_MODES = ("exact", "contains", "regex")
 REVIEW_CATEGORIES = ("bug", "security", "error_handling", "performance", "style")

@@ -12,6 +12,7 @@ from pathlib import Path
 from tamma_tui.config.errors import BadInput
 
 from .loaders import load_folder_suite, load_jsonl_suite
+from .loaders._common import is_jsonl
 from .loaders.folder import SUITE_FILE, TASK_FILE
 from .model import Suite, Task
 
@@ -49,10 +50,11 @@ def _load_path(path: Path) -> Suite:
             suite = load_folder_suite(path)
         elif path.name == TASK_FILE or path.name == SUITE_FILE:
             suite = load_folder_suite(path.parent)
-        elif path.suffix == ".jsonl":
+        elif is_jsonl(path):
             suite = load_jsonl_suite(path)
         else:
-            raise BadInput("not a suite: expected a folder of task folders or a .jsonl file",
+            raise BadInput("not a suite: expected a folder of task folders, a .jsonl or a "
+                           ".jsonl.gz file",
                            file=path, field="suite")
         _cache[key] = suite
         return suite

@@ -75,6 +75,7 @@ SCREENS: tuple[tuple[str, str, str, Callable[[], Any]], ...] = (
     ("5", "compare", "Compare", _screen("compare", "CompareScreen")),
     ("6", "significance", "Significance", _screen("significance", "SignificanceScreen")),
     ("7", "trends", "Trends", _screen("trends", "TrendsScreen")),
+    ("0", "community", "Community", _screen("community", "CommunityScreen")),
 )
 
 
@@ -248,7 +249,7 @@ class TammaApp(App):
     def binding_rows(self) -> list[tuple[str, str, str]]:
         """(keys, description, id) of every binding reachable from the current screen."""
         found: dict[str, tuple[list[str], str]] = {}
-        for key, active in self.screen.active_bindings.items():
+        for _key, active in self.screen.active_bindings.items():
             b = active.binding
             if not b.id or b.system:
                 continue
@@ -273,13 +274,14 @@ class TammaApp(App):
 
 def all_binding_ids() -> set[str]:
     """Every binding id in the app, for validating keymap files."""
-    from .screens import compare, configs, designer, help, home, run, significance, trends
+    from .screens import community, compare, configs, designer, help, home, run, significance, trends
     from .widgets.vtable import VirtualTable
 
     classes = [
         TammaApp, VirtualTable, home.HomeScreen, configs.ConfigsScreen, designer.DesignerScreen,
         run.RunScreen, compare.CompareScreen, compare.AnswersScreen,
         significance.SignificanceScreen, trends.TrendsScreen, help.HelpScreen,
+        community.CommunityScreen,
     ]
     ids = set()
     for cls in classes:

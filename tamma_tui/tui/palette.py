@@ -36,6 +36,8 @@ class JumpProvider(Provider):
         for exp in self._index.experiments:
             yield (f"Experiment {exp.name} (#{exp.id})", partial(app.open_experiment, exp.id),
                    "load it into the designer")
+        yield ("Community insights: preview, consent, send, standing",
+               partial(app.action_go, "community"), "share a run's anonymised summary; your percentile")
         for name in sorted(app.available_themes):
             if name.startswith("tamma-"):
                 yield (f"Theme: {name.removeprefix('tamma-')}", partial(app.set_theme, name),

@@ -49,7 +49,7 @@ def test_report_json_is_one_object_from_a_real_process(tmp_path):
                            "--format", "json"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)  # exactly one JSON value on stdout
-    assert report["schema_version"] == 1 and report["run_id"] == run_id
+    assert report["schema_version"] == 2 and report["run_id"] == run_id
     assert [a["name"] for a in report["arms"]] == ["baseline", "better"]
     assert report["arms"][1]["n_errors"] == 1 and report["arms"][1]["n_trials"] == 31
     assert report["decision"]["winner"] == "better"

@@ -50,7 +50,8 @@ def test_rich_output_renders_every_section():
     console = Console(record=True, width=140)
     console.print(render_report(_report(), "table"))
     text = console.export_text()
-    for part in ("Arms", "Summary", "baseline-aa vs baseline, context all", "v vs baseline, context testing",
+    for part in ("Arms", "Summary", "v vs baseline, context all", "v vs baseline, context testing",
+                 "conf", "expl", "Confirmatory family", "Missingness check", "Variance components",
                  "wilcoxon p", "bootstrap CI", "Guardrails", "A/A noise band", "Decision", "Winner: none",
                  "baseline-aa is baseline run again (A/A)"):
         assert part in text

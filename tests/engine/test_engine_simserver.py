@@ -7,9 +7,11 @@ import time
 from datetime import datetime
 
 import pytest
+
 from simrun_helpers import write_sim_experiment
 from sqlalchemy import text
 
+from tamma_tui.commands.run import exit_code_for_run
 from tamma_tui.engine.events import TrialFinished
 from tamma_tui.providers.simulated.faults import FaultOptions, FaultPicker
 from tamma_tui.providers.simulated.server import BackgroundSimServer
@@ -36,7 +38,7 @@ def test_run_completes_and_stores_every_trial(tmp_path, sim):
     db = tmp_path / "t.db"
     events = []
     out = run_experiment(exp, db=db, on_event=events.append)
-    assert out.status == "completed" and out.exit_code == 0
+    assert out.status == "completed" and exit_code_for_run(out) == 0
     assert out.done == out.total == 9 * 2 * 2 and out.errors == 0
     rows = stored(db, out.run_id)
     assert len(rows) == 36
@@ -86,7 +88,7 @@ def test_error_rate_above_threshold_exits_1(tmp_path):
         exp = write_sim_experiment(tmp_path, server.base_url, extra="retry: {max_attempts: 1}\n")
         out = run_experiment(exp, db=tmp_path / "t.db")
     assert out.status == "completed" and out.errors > 0
-    assert out.error_rate == pytest.approx(out.errors / out.done) and out.exit_code == 1
+    assert out.error_rate == pytest.approx(out.errors / out.done) and exit_code_for_run(out) == 1
 
 
 def test_retries_recover_from_faults(tmp_path):
@@ -96,7 +98,7 @@ def test_retries_recover_from_faults(tmp_path):
                                    extra="retry: {max_attempts: 8, base_delay_s: 0.01, max_delay_s: 0.05}\n")
         out = run_experiment(exp, db=tmp_path / "t.db")
     rows = stored(tmp_path / "t.db", out.run_id)
-    assert out.errors == 0 and out.exit_code == 0
+    assert out.errors == 0 and exit_code_for_run(out) == 0
     retried = [r for r in rows if r["attempts"] > 1]
     assert retried and all("server_error" in r["error_message"] for r in retried)
 
@@ -125,7 +127,7 @@ def test_budget_stops_scheduling(tmp_path, sim):
     exp = write_sim_experiment(tmp_path, sim.base_url, trials=3, concurrency=2,
                                extra="budget_usd: 0.0004\n")
     out = run_experiment(exp, db=tmp_path / "t.db")
-    assert out.status == "budget_exhausted" and out.exit_code == 0
+    assert out.status == "budget_exhausted" and exit_code_for_run(out) == 0
     rows = stored(tmp_path / "t.db", out.run_id)
     assert 0 < len(rows) < out.total
     cost = sum(r["cost_usd"] for r in rows)
@@ -150,7 +152,7 @@ def test_cancel_keeps_finished_trials_then_resume_completes_exactly(tmp_path):
                     cancel.set()
 
         out = run_experiment(exp, db=db, on_event=on_event, cancel=cancel)
-        assert out.status == "cancelled" and out.exit_code == 130
+        assert out.status == "cancelled" and exit_code_for_run(out) == 130
         keys = repo.trial_keys(open_database(db), out.run_id)
         assert keys == set(finished) and 10 <= len(keys) < out.total
         assert repo.get_run(open_database(db), out.run_id).status == "cancelled"

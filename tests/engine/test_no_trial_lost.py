@@ -15,7 +15,8 @@ import time
 from engine_helpers import write_experiment
 from sqlalchemy import event, text
 
-from tamma_tui.engine.events import TrialFinished, RunFinished
+from tamma_tui.commands.run import exit_code_for_run
+from tamma_tui.engine.events import RunFinished, TrialFinished
 from tamma_tui.engine.writer import BatchWriter
 from tamma_tui.services.experiments import run_experiment
 from tamma_tui.store import repo
@@ -72,7 +73,7 @@ def test_a_failed_insert_keeps_its_rows_and_a_busy_store_is_retried():
 
 def test_an_unexpected_store_error_keeps_rows_in_memory_and_says_why():
     def broken(batch):
-        raise RuntimeError("boom")
+        raise RuntimeError("boom\n[SQL: INSERT INTO trial ...]")
 
     async def scenario():
         writer = BatchWriter(broken, batch_size=2, interval_s=10)
@@ -83,7 +84,7 @@ def test_an_unexpected_store_error_keeps_rows_in_memory_and_says_why():
 
     writer = asyncio.run(scenario())
     assert writer.unwritten == 3 and writer._pending == rows(3)
-    assert "RuntimeError: boom" in writer.failure
+    assert writer.failure == "storing trials failed: RuntimeError: boom"
 
 
 def _stored(db, run_id: int) -> int:
@@ -113,7 +114,7 @@ def test_a_write_lock_held_past_the_busy_timeout_loses_nothing(tmp_path):
                          engine_overrides={"batch_size": 2, "flush_interval_s": 0.02})
     holder.close()
     assert taken.is_set()
-    assert out.status == RunStatus.COMPLETED and out.exit_code == ExitCode.OK
+    assert out.status == RunStatus.COMPLETED and exit_code_for_run(out) == ExitCode.OK
     assert _stored(db, out.run_id) == out.total == out.done
 
 
@@ -145,9 +146,62 @@ def test_a_full_disk_keeps_what_fits_stops_and_fails_the_run(tmp_path, capsys):
     out = run_experiment(exp, db=db, on_event=on_event,
                          engine_overrides={"batch_size": 1, "flush_interval_s": 0.01})
     stored = _stored(db, out.run_id)
-    assert out.status == RunStatus.INCOMPLETE and out.exit_code == ExitCode.FAILED
+    assert out.status == RunStatus.INCOMPLETE and exit_code_for_run(out) == ExitCode.FAILED
     assert 0 < stored < out.total   # what fitted is kept
     assert "disk is full" in out.message and "\n" not in out.message
     assert repo.get_run(db, out.run_id).status == RunStatus.INCOMPLETE
     # Scheduling stopped: far fewer trials ran than were planned.
     assert seen["n"] < out.total // 2
+
+
+def test_concurrent_runs_into_one_database_store_every_trial(tmp_path):
+    """Several writers on one file (issue 11: 124 trials lost with 4), with the store's own
+    busy timeout: every finished trial of every run is stored."""
+    db = open_database(tmp_path / "shared.db")
+    outcomes = []
+
+    def one(i: int) -> None:
+        folder = tmp_path / f"exp{i}"
+        folder.mkdir()
+        exp = write_experiment(folder)
+        exp.write_text(exp.read_text().replace("trials: 2", "trials: 4"))
+        outcomes.append(run_experiment(exp, db=db, engine_overrides={"batch_size": 1, "flush_interval_s": 0.001}))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert len(outcomes) == 4
+    for out in outcomes:
+        assert out.status == RunStatus.COMPLETED and _stored(db, out.run_id) == out.total
+
+
+def test_run_level_writes_wait_for_a_lock_held_past_the_busy_timeout(tmp_path):
+    """Creating the run and recording its end retry too: with a 20 ms busy timeout and four
+    runs writing at once, every run starts, ends `completed` and keeps every trial."""
+    db = open_database(tmp_path / "shared.db")
+
+    @event.listens_for(db, "checkout")
+    def short_busy_timeout(dbapi_conn, _record, _proxy):
+        dbapi_conn.execute("PRAGMA busy_timeout=20")
+
+    outcomes, failures = [], []
+
+    def one(i: int) -> None:
+        folder = tmp_path / f"exp{i}"
+        folder.mkdir()
+        try:
+            outcomes.append(run_experiment(write_experiment(folder), db=db,
+                                           engine_overrides={"batch_size": 1, "flush_interval_s": 0.001}))
+        except Exception as exc:  # the old code: "database is locked" from the run's own rows
+            failures.append(exc)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert failures == [] and len(outcomes) == 4
+    for out in outcomes:
+        assert out.status == RunStatus.COMPLETED and _stored(db, out.run_id) == out.total

@@ -158,3 +158,46 @@ def test_against_history_pools_the_current_level(tmp_path, capsys):
     (row,) = out["results"]
     assert row["verdict"] == "regressed"
     assert row["history"]["where"] == "below (worse)"
+
+
+def test_pinned_arm_tells_drift_from_a_config_regression_and_is_not_gated(tmp_path, capsys):
+    engine = new_db(tmp_path)
+    v1, v2 = config(engine, "dev", 1), config(engine, "dev", 2)
+    ref = add_run(engine, day=0, arms=[("baseline", v1, 0.0), ("pinned", v1, 0.0)], n_tasks=120, repeats=4, seed=1)
+    drift = add_run(engine, day=1, arms=[("baseline", v1, -2.0), ("pinned", v1, -2.0)], n_tasks=120, repeats=4, seed=2)
+    own = add_run(engine, day=2, arms=[("baseline", v2, -2.0), ("pinned", v1, 0.0)], n_tasks=120, repeats=4, seed=3)
+    path = tmp_path / "history.db"
+    assert cli(path, "check", str(drift), "--against", str(ref), "--metric", "pass_rate", "--format", "json") == 1
+    out = json.loads(capsys.readouterr().out)
+    rows = {r["arm"]: r for r in out["results"]}
+    assert rows["baseline"]["cause"] == "drift" and rows["pinned"]["gated"] is False
+    assert any("drift" in n for n in out["notes"])
+    assert cli(path, "check", str(own), "--against", str(ref), "--metric", "pass_rate", "--format", "junit") == 1
+    suite = ET.fromstring(capsys.readouterr().out).find("testsuite")
+    assert suite.get("failures") == "1"
+    assert "regressed (config)" in suite.find("testcase/failure").text
+
+
+def test_arm_pairing_prefers_hash_then_name_and_pinned_by_name():
+    from tamma_tui.history.check import pair_arms
+
+    ref = [{"name": "baseline", "config_sha256": "h1"}, {"name": "terse", "config_sha256": "h2"},
+           {"name": "pinned", "config_sha256": "h1"}]
+    now = [{"name": "pinned", "config_sha256": "h1"}, {"name": "renamed", "config_sha256": "h2"},
+           {"name": "baseline", "config_sha256": "h9"}, {"name": "new", "config_sha256": "h7"}]
+    assert sorted(pair_arms(now, ref)) == [("baseline", "baseline"), ("pinned", "pinned"), ("renamed", "terse")]
+
+
+def test_running_run_is_refused_and_suite_version_change_is_noted(tmp_path, capsys):
+    from tamma_tui.store import repo
+
+    engine = new_db(tmp_path)
+    v1 = config(engine, "dev", 1)
+    a = add_run(engine, day=0, arms=[("baseline", v1, 0.0)], n_tasks=30, suite_version="v1")
+    b = add_run(engine, day=1, arms=[("baseline", v1, 0.0)], n_tasks=30, suite_version="v2")
+    path = tmp_path / "history.db"
+    assert cli(path, "check", str(b), "--against", str(a)) == 0
+    assert "another version of the suite" in capsys.readouterr().out
+    repo.update_run(engine, b, status="running")
+    assert cli(path, "check", str(b)) == 2
+    assert "still running" in capsys.readouterr().err

@@ -76,3 +76,15 @@ def test_aa_runs_raise_the_noise_floor(tmp_path):
             seed=50, kind="aa")
     noisy = history.agent_history(engine, "dev", metric="pass_rate")["series"][0]["noise_floor"]
     assert quiet < 0.03 and noisy > 0.1
+
+
+def test_a_pinned_config_of_another_agent_still_pins_this_history(tmp_path):
+    from tamma_tui.store import history as store_history
+
+    engine = new_db(tmp_path)
+    mine, frozen = config(engine, "dev", 1), config(engine, "dev-frozen", 1)
+    other = config(engine, "someone-else", 1)
+    add_run(engine, day=0, arms=[("baseline", mine, 0.0), ("pinned", frozen, 0.0)], n_tasks=5)
+    add_run(engine, day=1, arms=[("baseline", other, 0.0), ("pinned", frozen, 0.0)], n_tasks=5)
+    arms = store_history.agent_arms(engine, "dev")
+    assert [(a["run_id"], a["arm"]) for a in arms] == [(1, "baseline"), (1, "pinned")]

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from provider_helpers import CANARY_KEY, openai_config, request_for
 
-from tamma_tui.providers.base import AgentRequest
+from tamma_tui.providers.base import AgentRequest, ProviderError
 from tamma_tui.providers.openai_compat import OpenAICompatProvider
 from tamma_tui.providers.simulated.server import BackgroundSimServer
 from tamma_tui.providers.simulated.simulator import plan_response
@@ -115,7 +115,7 @@ async def test_request_carries_model_parameters_seed_key_and_task_header(monkeyp
 async def test_streaming_request_asks_for_usage(monkeypatch):
     app = _Capture()
     with BackgroundSimServer(app=app) as srv:
-        with pytest.raises(Exception):
+        with pytest.raises(ProviderError):
             await _complete(openai_config(srv.base_url), request_for(None))  # JSON reply to a stream: bad
     body = app.seen[0]["body"]
     assert body["stream"] is True and body["stream_options"] == {"include_usage": True}

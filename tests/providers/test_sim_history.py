@@ -8,7 +8,7 @@ from tamma_tui.suites.registry import load_suite
 
 def _messages(history_turns: int, prompt: str) -> list[dict[str, str]]:
     messages = [{"role": "system", "content": "You are careful."}]
-    for i in range(history_turns):
+    for _ in range(history_turns):
         messages += [{"role": "user", "content": "earlier task " * 400},
                      {"role": "assistant", "content": "earlier answer " * 300}]
     return messages + [{"role": "user", "content": prompt}]

@@ -91,7 +91,7 @@ def test_json_progress_prints_events_and_a_summary():
                           attempts=2, error_kind="server_error", error_message="HTTP 503"))
     display(RunProgress(3, 1, 2, 1, 0.0, 1.0, 1.0, {"server_error": 1}))
     display(RunFinished(3, "completed", 2, 2, 1, 0.0, 1.0))
-    display.summary(RunOutcome(3, "completed", 2, 2, 1, 0.0, 1.0, 1, error_rate=0.5))
+    display.summary(RunOutcome(3, "completed", 2, 2, 1, 0.0, 1.0, True, error_rate=0.5), 1)
     lines = [json.loads(x) for x in stream.getvalue().splitlines()]
     assert [x["event"] for x in lines] == ["RunStarted", "TrialFinished", "RunProgress", "RunFinished", "Summary"]
     assert lines[1]["error_kind"] == "server_error" and lines[2]["errors_by_kind"] == {"server_error": 1}
@@ -108,7 +108,7 @@ def test_bar_shows_cost_budget_errors_and_weak_isolation():
                        total_trials=10, already_done=2, isolation="rlimits-only", budget_usd=1.5))
     display(RunProgress(4, 6, 10, 2, 0.25, 2.0, 2.0, {"rate_limited": 2}))
     display(RunFinished(4, "completed", 10, 10, 2, 0.25, 2.0))
-    display.summary(RunOutcome(4, "completed", 10, 10, 2, 0.25, 2.0, 1, error_rate=0.2, max_error_rate=0.05))
+    display.summary(RunOutcome(4, "completed", 10, 10, 2, 0.25, 2.0, True, error_rate=0.2, max_error_rate=0.05))
     out = buffer.getvalue()
     assert "run 4" in out and "2 already done" in out
     assert "sandbox:" in out  # weaker than full isolation is said out loud

@@ -87,7 +87,7 @@ def test_a_plan_file_gives_the_plan_of_a_headerless_file(original, tmp_path):
     db, run_id = original
     (tmp_path / "r.csv").write_text(export_text(db, run_id, header=False))
     plan = tmp_path / "plan.yaml"
-    plan.write_text("alpha: 0.2\ncorrection: bh\nprimary_metric: score\n"
+    plan.write_text("max_error_rate: 1.0\nalpha: 0.2\ncorrection: bh\nprimary_metric: score\n"
                     "guardrails:\n  - {metric: latency_s, margin: 0.5}\n")
     db2 = open_database(tmp_path / "copy.db")
     new_id = import_csv(db2, tmp_path / "r.csv", plan=plan)
@@ -107,3 +107,35 @@ def test_a_bad_plan_file_writes_nothing(original, tmp_path):
     assert "plan.yaml" in str(exc.value) and "alpha" in str(exc.value)
     with db2.connect() as conn:
         assert not list(conn.exec_driver_sql("select id from run"))
+
+
+def test_a_jsonl_export_re_imports_with_a_plan_file(original, tmp_path):
+    db, run_id = original
+    buf = io.StringIO()
+    export_run(db, run_id, "jsonl", buf)
+    (tmp_path / "r.jsonl").write_text(buf.getvalue())
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"max_error_rate": 1.0, "alpha": 0.2, "correction": "bh", "primary_metric": "score",
+                                "guardrails": [{"metric": "latency_s", "margin": 0.5}]}))
+    db2 = open_database(tmp_path / "copy.db")
+    new_id = import_csv(db2, tmp_path / "r.jsonl", plan=plan)
+    cols = ["arm", "task_id", "repeat", "status", "error_kind", "passed", "score", "latency_s"]
+    before = queries.load_trials_frame(db, run_id, columns=cols)
+    after = queries.load_trials_frame(db2, new_id, columns=cols)
+    assert before.astype(str).values.tolist() == after.astype(str).values.tolist()
+    assert report_for_run(db2, new_id)["decision"] == report_for_run(db, run_id)["decision"]
+
+
+@pytest.mark.parametrize("line, reason", [
+    ('[1, 2]', "not a JSON object"),
+    ('{"arm": "a"}', "missing required field"),
+    ('{"arm": "a", "task_id": "t", "context": "development", "repeat": 0, "passed": {"x": 1}, "score": 1,'
+     ' "latency_s": 1, "cost_usd": 0, "prompt_tokens": 1, "completion_tokens": 1}', "nested object"),
+    ("[" * 100_000, "not a JSON object"),
+])
+def test_bad_jsonl_lines_are_one_line_errors(tmp_path, line, reason):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(line + "\n")
+    with pytest.raises(BadInput) as exc:
+        import_csv(open_database(tmp_path / "x.db"), bad)
+    assert reason in str(exc.value) and "bad.jsonl" in str(exc.value) and "line 1" in str(exc.value)

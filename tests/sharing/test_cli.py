@@ -50,7 +50,7 @@ def test_preview_consent_send_insights_revoke(tmp_path, server_url, capsys):
     capsys.readouterr()
     assert main(["consent", "show"]) == 0
     shown = json.loads(capsys.readouterr().out)
-    assert shown["method"] == "--yes flag" and shown["suites"] == ["tamma-core"]
+    assert shown["method"] == "--yes flag" and shown["suites"] == ["tamma-core"] and shown["status"] == "active"
 
     assert main(["share", "send", str(run_id), "--to", server_url, "--db", db]) == 0
     assert "HTTP 200" in capsys.readouterr().out
@@ -80,3 +80,44 @@ def test_plain_http_to_a_remote_host_is_refused(tmp_path, capsys):
     assert main(["consent", "grant", "--endpoint", "http://platform.example.com", "--suites",
                  "tamma-core", "--yes"]) == 2
     assert "loopback" in capsys.readouterr().err
+
+
+def _grant_in_a_terminal(answer: str, tmp_path) -> tuple[int, str]:
+    """Run `consent grant` with a pseudo-terminal as stdin and stdout, typing ``answer``."""
+    import pty
+    import select
+    import time
+
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tamma_tui", "consent", "grant", "--endpoint", "http://127.0.0.1:8765",
+         "--suites", "tamma-core"], stdin=terminal, stdout=terminal, stderr=terminal, env={**os.environ})
+    os.close(terminal)
+    seen = b""
+    deadline = time.monotonic() + 60
+    try:
+        while b"Type 'yes'" not in seen and time.monotonic() < deadline:
+            if select.select([controller], [], [], 1)[0]:
+                seen += os.read(controller, 4096)
+        os.write(controller, answer.encode() + b"\n")
+        code = proc.wait(60)
+        while select.select([controller], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(controller)
+    return code, seen.decode(errors="replace")
+
+
+def test_consent_is_asked_in_an_interactive_terminal(tmp_path, capsys):
+    code, text = _grant_in_a_terminal("no", tmp_path)
+    assert code == 1 and "Never shared" in text and "not granted" in text
+    code, text = _grant_in_a_terminal("yes", tmp_path)
+    assert code == 0 and "granted" in text
+    assert main(["consent", "show"]) == 0
+    assert json.loads(capsys.readouterr().out)["method"] == "interactive terminal"

@@ -187,3 +187,48 @@ def test_deletion_removes_the_contributor_everywhere(tmp_path):
     assert sorted(r["pass_rate"] for r in agg.store.contributions("tamma-core")) == [0.6, 0.7]
     result = agg.receive(key.seal({"kind": KIND_DELETION, "consent_id": str(uuid.uuid4())}))
     assert result["records"] == 2 and agg.store.contributions("tamma-core") == []
+
+
+def test_the_server_imports_nothing_above_it():
+    """sharing/server/ may use the wire format, its store, the vocabulary and itself only."""
+    import ast
+    from pathlib import Path
+
+    allowed = ("tamma_tui.sharing.wire", "tamma_tui.sharing.server", "tamma_tui.store.share_server",
+               "tamma_tui.vocabulary", "tamma_tui.errors")
+    root = Path(__file__).resolve().parents[2] / "tamma_tui" / "sharing" / "server"
+    for path in root.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:  # relative: ..wire or .x
+                    target = ("tamma_tui.sharing." if node.level == 2 else "tamma_tui.sharing.server.") + (node.module or "")
+                else:
+                    target = node.module or ""
+                names = [target]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                if name.startswith("tamma_tui"):
+                    assert name.startswith(allowed), f"{path.name} imports {name}"
+
+
+def test_the_standing_interval_covers_the_truth_under_the_published_noise():
+    """Publish the same cohort 200 times with fresh discrete-Laplace noise; the 95% interval
+    should hold the true percentile in (nearly) all of them."""
+    from tamma_tui.sharing.insights import discrete_laplace
+    from tamma_tui.sharing.wire import bin_index
+
+    rng = np.random.default_rng(11)
+    rates = np.round(rng.beta(2, 2, 40), 2)  # a small cohort: the noise matters
+    counts = np.bincount([bin_index(r) for r in rates], minlength=20)
+    mine = 0.55
+    truth = 100 * (np.mean(rates < mine) + 0.5 * np.mean(rates == mine))
+    hits, widths = 0, []
+    for trial in range(200):
+        noisy = counts + discrete_laplace(rng, 2.0, 20)
+        s = standing(mine, noisy.tolist(), 2.0, 40, draws=1000, seed=trial)
+        hits += s.low <= truth <= s.high
+        widths.append(s.high - s.low)
+    assert hits >= 180 and np.mean(widths) < 50  # covers, without being vacuous

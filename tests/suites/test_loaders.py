@@ -322,7 +322,7 @@ def test_unknown_suite(tmp_path, ref):
 def test_a_file_that_is_not_a_suite(tmp_path):
     path = write(tmp_path / "notes.txt", "hello\n")
     assert bad_input(registry.load_suite, str(path)).endswith("suite: not a suite: expected a folder "
-                                                             "of task folders or a .jsonl file")
+                                                             "of task folders, a .jsonl or a .jsonl.gz file")
 
 
 def test_find_task_looks_through_builtin_suites():

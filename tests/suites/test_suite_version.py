@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 from tamma_tui.services.experiments import run_experiment
 from tamma_tui.store import repo

@@ -17,12 +17,13 @@ def test_every_binding_has_a_unique_id():
     from textual.binding import Binding
 
     from tamma_tui.tui import app as app_module
-    from tamma_tui.tui.screens import compare, configs, designer, help, home, run, significance, trends
+    from tamma_tui.tui.screens import community, compare, configs, designer, help, home, run, significance, trends
     from tamma_tui.tui.widgets.vtable import VirtualTable
 
     classes = [app_module.TammaApp, VirtualTable, home.HomeScreen, configs.ConfigsScreen,
                designer.DesignerScreen, run.RunScreen, compare.CompareScreen, compare.AnswersScreen,
-               significance.SignificanceScreen, trends.TrendsScreen, help.HelpScreen]
+               significance.SignificanceScreen, trends.TrendsScreen, help.HelpScreen,
+               community.CommunityScreen]
     seen = []
     for cls in classes:
         for b in cls.BINDINGS:

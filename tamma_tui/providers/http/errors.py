@@ -56,21 +56,23 @@ def _error_detail(body: bytes) -> str:
     try:
         data = json.loads(body)
     except ValueError:
-        return body[:_MAX_DETAIL].decode("utf-8", "replace").strip()
+        # Cut generously here (a key split by this cut is still longer than the final
+        # cut below), redact, and only then cut to size.
+        return body[:_MAX_DETAIL * 4].decode("utf-8", "replace").strip()
     if isinstance(data, dict):
         err = data.get("error", data)
         if isinstance(err, dict):
             msg = err.get("message") or err.get("type") or ""
         else:
             msg = err
-        return str(msg)[:_MAX_DETAIL]
+        return str(msg)
     return ""
 
 
 def error_for_status(
     status: int, headers: Mapping[str, str], body: bytes, *, where: str, secret: str | None
 ) -> ProviderError:
-    detail = redact(_error_detail(body), secret)
+    detail = redact(_error_detail(body), secret, _MAX_DETAIL)
     message = f"{where}: HTTP {status}" + (f": {detail}" if detail else "")
     if status == 429:
         return ProviderError(
@@ -100,7 +102,7 @@ async def post_checked(
 def error_for_exception(exc: BaseException, *, where: str, secret: str | None) -> ProviderError:
     """httpx / asyncio failures -> ProviderError. The message names the exception type
     and its own short text only (never the request's headers)."""
-    detail = redact(str(exc)[:_MAX_DETAIL], secret)
+    detail = redact(str(exc), secret, _MAX_DETAIL)
     name = type(exc).__name__
     message = f"{where}: {name}" + (f": {detail}" if detail else "")
     if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
@@ -113,7 +115,7 @@ def error_for_exception(exc: BaseException, *, where: str, secret: str | None) -
 
 
 def unexpected_error(exc: BaseException, *, where: str, secret: str | None) -> ProviderError:
-    detail = redact(str(exc)[:_MAX_DETAIL], secret)
+    detail = redact(str(exc), secret, _MAX_DETAIL)
     return ProviderError(BAD_RESPONSE, f"{where}: unexpected {type(exc).__name__}" + (f": {detail}" if detail else ""))
 
 

@@ -12,7 +12,8 @@ How the configuration drives the outcome (all on the logit scale of P(correct an
   implementation words (implement, code, function, edge cases, ...) help development;
   a prompt that focuses on one context costs a little in the others, and a very short
   prompt (< 200 characters) costs a little development skill;
-- temperature adds noise (more spread) and lowers the mean slightly; top_p < 1 narrows it;
+- temperature adds noise (more spread) and has a best value per context
+  (response_surface.py, the surface `tune` searches); top_p < 1 narrows the spread;
 - a long conversation history (earlier turns of a multi-turn session) dilutes attention:
   the chance falls as history tokens pile up, so context switching in one long session
   costs quality that the same tasks run one per conversation do not.
@@ -33,6 +34,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from tamma_tui.suites.model import Task
+
+from .response_surface import temperature_logit
 
 CONTEXT_KEYWORDS: Mapping[str, tuple[str, ...]] = {
     "code_review": ("review", "defect", "security", "severity", "vulnerab", "finding", "audit"),
@@ -174,7 +177,7 @@ def probability_correct(
         logit += steering_logit(system_prompt, context)
     # Temperature: a per-trial wobble whose spread grows with temperature, and a small cost.
     spread = 1.1 * temperature * (0.5 + 0.5 * top_p)
-    logit += rng.gauss(0.0, spread) - 0.25 * temperature
+    logit += rng.gauss(0.0, spread) + temperature_logit(context, temperature)
     return 1.0 / (1.0 + math.exp(-logit))
 
 

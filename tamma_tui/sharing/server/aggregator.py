@@ -24,7 +24,15 @@ from ..wire import BUNDLE_SCHEMA, HISTOGRAM_BINS, KIND_BUNDLE
 from . import dp
 from .verify import MAX_AGE, Rejected, verify
 
-DEFAULT_SUITES = ("tamma-core", "tamma-match")
+def _documented_ids() -> tuple[str, ...]:
+    """Ids on the documented public list shipped beside the client (read as data)."""
+    from pathlib import Path
+
+    data = json.loads((Path(__file__).resolve().parents[1] / "public_suites.json").read_text("utf-8"))
+    return tuple(sorted({entry["id"] for entry in data["suites"]}))
+
+
+DEFAULT_SUITES = ("tamma-core", "tamma-match") + _documented_ids()
 _PAYLOAD_KEYS = {"kind", "envelope_id", "sent_at", "bundle"}
 _DELETION_KEYS = {"kind", "envelope_id", "sent_at", "consent_id"}
 _BUNDLE_KEYS = {"schema", "tool_version", "suite", "run_day", "configs"}

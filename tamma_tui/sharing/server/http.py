@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -46,9 +47,10 @@ class _Handler(BaseHTTPRequestHandler):
     server: ShareHTTPServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, fmt: str, *args: Any) -> None:  # no client addresses in logs
+    def log_message(self, fmt: str, *args: Any) -> None:
+        # The request line and status only: no client address is ever logged.
         if not self.server.quiet:
-            super().log_message("%s", fmt % args if args else fmt)
+            sys.stderr.write(f"{self.log_date_time_string()} {fmt % args if args else fmt}\n")
 
     def _reply(self, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body, sort_keys=True).encode("utf-8")

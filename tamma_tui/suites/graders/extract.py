@@ -7,22 +7,39 @@ import json
 import re
 from typing import Any
 
-_FENCE = re.compile(r"^[ \t]*(```+|~~~+)[ \t]*([\w+#.-]*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$",
-                    re.DOTALL | re.MULTILINE)
-_OPEN_FENCE = re.compile(r"^[ \t]*(```+|~~~+)[ \t]*([\w+#.-]*)[^\n]*\n", re.MULTILINE)
+_OPEN_FENCE = re.compile(r"[ \t]*(```+|~~~+)[ \t]*([\w+#.-]*)[^\n]*")
 PYTHON_TAGS = {"python", "py", "python3", "py3"}
 
 
 def fenced_blocks(text: str) -> list[tuple[str, str]]:
     """[(language tag, body)] of every closed fenced block, in order; a reply cut off inside
-    a final unclosed block still yields that block (marked with tag + ':unclosed')."""
-    blocks, end = [], 0
-    for m in _FENCE.finditer(text):
-        blocks.append((m.group(2).lower(), m.group(3)))
-        end = m.end()
-    tail = _OPEN_FENCE.search(text, end)
-    if tail:
-        blocks.append((tail.group(2).lower() + ":unclosed", text[tail.end():]))
+    a final unclosed block still yields that block (marked with tag + ':unclosed').
+
+    One pass over the lines (linear in the reply): a backtracking regex across the whole
+    reply was quadratic, and an 80 KB reply of unclosed fences stalled a run for seconds.
+    """
+    blocks: list[tuple[str, str]] = []
+    fence = tag = None
+    body_start = 0
+    pos = 0
+    n = len(text)
+    while pos < n:
+        end = text.find("\n", pos)
+        line_end = n if end < 0 else end
+        next_pos = n if end < 0 else end + 1
+        line = text[pos:line_end]
+        if fence is None:
+            m = _OPEN_FENCE.match(line)
+            if m and end >= 0:  # an opening fence needs a following line
+                fence, tag, body_start = m.group(1), m.group(2).lower(), next_pos
+        else:
+            stripped = line.strip(" \t")
+            if stripped == fence:
+                blocks.append((tag, text[body_start:pos]))
+                fence = None
+        pos = next_pos
+    if fence is not None:
+        blocks.append((tag + ":unclosed", text[body_start:]))
     return blocks
 
 

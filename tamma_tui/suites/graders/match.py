@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Mapping
 
+import regex
+
 from tamma_tui.suites.model import MATCH_MODES, Grade
+
+# A task's pattern against a reply must finish within this; catastrophic backtracking
+# (e.g. ^(\w+\s?)*$ on a short non-matching line) is then a failed grade, not a stall.
+REGEX_TIMEOUT_S = 0.5
 
 
 def grade_match(spec: Mapping[str, Any], output: str) -> Grade:
@@ -19,9 +24,12 @@ def grade_match(spec: Mapping[str, Any], output: str) -> Grade:
         ok = expected.strip().casefold() in reply.casefold()
     elif mode == "regex":
         try:
-            ok = re.search(expected, reply) is not None
-        except re.error as exc:
+            ok = regex.search(expected, reply, timeout=REGEX_TIMEOUT_S) is not None
+        except regex.error as exc:
             details["error"] = f"bad regex in task: {exc}"
+            ok = False
+        except TimeoutError:
+            details["error"] = f"regex ran past {REGEX_TIMEOUT_S:g} s on this reply"
             ok = False
     else:
         details["error"] = f"unknown match mode {mode!r} (expected one of {', '.join(MATCH_MODES)})"

@@ -23,15 +23,18 @@ from tamma_tui.suites import sandbox
 
 _HERE = Path(__file__).parent
 RUNNER_NAME = "_tamma_runner.pyc"
+FIXTURES_NAME = "_tamma_fixtures.pyc"
 
 
 @lru_cache(maxsize=1)
 def _harness_files() -> dict[str, bytes]:
     # Precompiled: compiling these two files was over a third of a grade's CPU time.
     # A sourceless pytest.pyc in the workspace is what `import pytest` finds there.
-    runner = (_HERE / "runner.py").read_text(encoding="utf-8")
+    runner = (_HERE / "test_runner.py").read_text(encoding="utf-8")
+    fixtures = (_HERE / "fixtures.py").read_text(encoding="utf-8")
     shim = (_HERE / "pytest_shim.py").read_text(encoding="utf-8")
     return {RUNNER_NAME: sandbox.pyc_bytes(runner, "_tamma_runner.py"),
+            FIXTURES_NAME: sandbox.pyc_bytes(fixtures, "_tamma_fixtures.py"),
             "pytest.pyc": sandbox.pyc_bytes(shim, "pytest.py")}
 
 

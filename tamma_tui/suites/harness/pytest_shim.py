@@ -3,7 +3,7 @@
 It covers what agent-written and hidden tests use: raises (with match=), approx, warns,
 mark.parametrize (several names, stacked, pytest.param), mark.skip/skipif/xfail,
 fixture (function scope, params, autouse, yield fixtures, fixtures using fixtures), skip,
-fail, xfail, importorskip. The runner (``runner.py``) does collection and fixture
+fail, xfail, importorskip. The runner (``test_runner.py``) does collection and fixture
 resolution; this module only defines the vocabulary. Stdlib only.
 """
 
@@ -309,8 +309,7 @@ yield_fixture = fixture
 
 
 # Names used in type annotations by tests written for real pytest.
-class MonkeyPatch:  # the runner's implementation is registered here at start
-    pass
+from _tamma_fixtures import MonkeyPatch  # noqa: E402 - the runner's own, same class
 
 
 class CaptureFixture:

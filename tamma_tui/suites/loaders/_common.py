@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from pathlib import Path
 from typing import Any, Iterator
 
 from tamma_tui.config.errors import BadInput
+from tamma_tui.config.loader import check_nesting
 from tamma_tui.suites.model import CONTEXTS, DIFFICULTIES
 
 
@@ -20,9 +23,40 @@ def read_text(path: Path, *, field: str | None = None) -> str:
         raise BadInput("not a UTF-8 text file", file=path, field=field) from None
 
 
+MAX_GZIP_BYTES = 256 << 20  # decompressed; a small .gz can expand without bound
+
+
+def read_gzip_text(path: Path, *, limit: int | None = None) -> str:
+    """Read a gzip-compressed UTF-8 text file (decompressed size capped), or fail naming it."""
+    limit = MAX_GZIP_BYTES if limit is None else limit
+    if not path.is_file():
+        raise BadInput("file not found", file=path)
+    try:
+        with gzip.open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise BadInput(f"not a readable gzip file ({exc})", file=path) from None
+    if len(data) > limit:
+        raise BadInput(f"decompresses to more than {limit >> 20} MiB", file=path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput("not UTF-8 text inside the gzip file", file=path) from None
+
+
+def is_jsonl(path: Path) -> bool:
+    return path.name.endswith((".jsonl", ".jsonl.gz"))
+
+
+def jsonl_stem(path: Path) -> str:
+    """'tasks' for tasks.jsonl and tasks.jsonl.gz."""
+    return path.name.removesuffix(".gz").removesuffix(".jsonl")
+
+
 def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (line number, object) for each non-blank line; comments start with '#'."""
-    text = read_text(path)
+    """Yield (line number, object) for each non-blank line; comments start with '#'.
+    ``.jsonl.gz`` files are decompressed first."""
+    text = read_gzip_text(path) if path.name.endswith(".gz") else read_text(path)
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
@@ -32,6 +66,9 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         except json.JSONDecodeError as exc:
             raise BadInput(f"malformed JSON: {exc.msg} (column {exc.colno})", file=path,
                            field=f"line {number}") from None
+        except RecursionError:
+            raise BadInput("nested too deeply", file=path, field=f"line {number}") from None
+        check_nesting(obj, path)
         if not isinstance(obj, dict):
             raise BadInput(f"expected a JSON object, got {type(obj).__name__}", file=path,
                            field=f"line {number}")

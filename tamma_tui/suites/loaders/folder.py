@@ -15,7 +15,7 @@ from tamma_tui.config.errors import BadInput
 from tamma_tui.config.loader import read_mapping
 from tamma_tui.suites.model import REVIEW_CATEGORIES, SEVERITIES, Answer, Suite, Task
 
-from ._common import Fields, read_text
+from ._common import Fields, is_jsonl, read_text
 from .jsonl import load_jsonl_tasks
 from .match_spec import match_grader
 
@@ -32,15 +32,32 @@ GRADER_KEYS = {
 DEFECT_KEYS = ("lines", "category", "severity", "description", "file")
 
 
-def _read_tree(folder: Path) -> dict[str, str]:
+def _confined(path: Path, task_dir: Path) -> Path:
+    """`path`, refused when it (a symlink, or through a symlinked folder) resolves outside
+    the task folder: a link to /etc/shadow would otherwise end up in the prompt."""
+    if not path.resolve().is_relative_to(task_dir.resolve()):
+        raise BadInput("resolves outside the task folder (symlink); refusing to read it",
+                       file=path, field="files")
+    return path
+
+
+def _read_tree(folder: Path, task_dir: Path) -> dict[str, str]:
     """All text files under ``folder`` keyed by their POSIX path relative to it."""
     out: dict[str, str] = {}
     if not folder.is_dir():
         return out
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        if "__pycache__" in path.parts or path.suffix == ".pyc":
+    _confined(folder, task_dir)
+    found = []
+    for current, dirs, files in os.walk(folder):  # does not descend into symlinked folders
+        base = Path(current)
+        for name in dirs:
+            if (base / name).is_symlink():  # refused if it leads out; never followed
+                _confined(base / name, task_dir)
+        found.extend(base / name for name in files)
+    for path in sorted(found):
+        if "__pycache__" in path.parts or path.suffix == ".pyc" or not path.is_file():
             continue
-        out[path.relative_to(folder).as_posix()] = read_text(path)
+        out[path.relative_to(folder).as_posix()] = read_text(_confined(path, task_dir))
     return out
 
 
@@ -61,7 +78,8 @@ def load_answers(task_dir: Path) -> tuple[Answer, ...]:
     answers: list[Answer] = []
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
         label = path.stem
-        answers.append(Answer(label=label, text=read_text(path), correct=label == REFERENCE_LABEL))
+        answers.append(Answer(label=label, text=read_text(_confined(path, task_dir)),
+                              correct=label == REFERENCE_LABEL))
     answers.sort(key=lambda a: not a.correct)
     return tuple(answers)
 
@@ -117,7 +135,7 @@ def _testing(spec: Fields, task_dir: Path) -> dict[str, Any]:
     mutants_dir = _inside(task_dir, mutants_rel, spec, "mutants")
     if not mutants_dir.is_dir():
         raise spec.fail("mutants", f"folder {mutants_rel!r} not found")
-    mutants = {p.stem: read_text(p) for p in sorted(mutants_dir.glob("*.py"))}
+    mutants = {p.stem: read_text(_confined(p, task_dir)) for p in sorted(mutants_dir.glob("*.py"))}
     if not mutants:
         raise spec.fail("mutants", f"folder {mutants_rel!r} holds no mutant (.py) files")
     return {
@@ -131,7 +149,7 @@ def _testing(spec: Fields, task_dir: Path) -> dict[str, Any]:
 
 def load_task_folder(task_dir: Path, suite_id: str = "") -> Task:
     """Read one task folder into a Task with every referenced file in memory."""
-    task_file = task_dir / TASK_FILE
+    task_file = _confined(task_dir / TASK_FILE, task_dir)
     data = read_mapping(task_file)
     fields = Fields(data, task_file)
     fields.only(TASK_KEYS)
@@ -160,7 +178,7 @@ def load_task_folder(task_dir: Path, suite_id: str = "") -> Task:
         suite=suite_id,
         title=fields.string("title", task_id),
         difficulty=fields.difficulty(),
-        files=MappingProxyType(_read_tree(task_dir / "files")),
+        files=MappingProxyType(_read_tree(task_dir / "files", task_dir)),
         answers=load_answers(task_dir),
     )
 
@@ -195,7 +213,8 @@ def load_folder_suite(root: Path) -> Suite:
     tasks: list[Task] = []
     origins: dict[str, Path] = {}  # task id -> the file that defined it
     sources = [(d / TASK_FILE, [load_task_folder(d, suite_id)]) for d in find_task_folders(root)]
-    sources += [(f, load_jsonl_tasks(f, suite_id)) for f in sorted(root.glob("*.jsonl"))]
+    sources += [(f, load_jsonl_tasks(f, suite_id)) for f in sorted(root.iterdir())
+                if f.is_file() and is_jsonl(f)]
     for source, loaded in sources:
         for task in loaded:
             if task.id in origins:

@@ -9,7 +9,7 @@ from typing import Any, Callable
 from tamma_tui.config.errors import BadInput
 from tamma_tui.suites.model import Answer, Suite, Task
 
-from ._common import Fields, iter_jsonl
+from ._common import Fields, iter_jsonl, jsonl_stem
 from .match_spec import match_grader
 
 HUMANEVAL_KEYS = frozenset({"task_id", "prompt", "canonical_solution", "test", "entry_point"})
@@ -43,8 +43,8 @@ def load_jsonl_tasks(path: Path, suite_id: str) -> list[Task]:
 
 def load_jsonl_suite(path: Path) -> Suite:
     path = Path(path)
-    tasks = load_jsonl_tasks(path, path.stem)
-    return Suite(id=path.stem, tasks=tuple(tasks), source=str(path))
+    tasks = load_jsonl_tasks(path, jsonl_stem(path))
+    return Suite(id=jsonl_stem(path), tasks=tuple(tasks), source=str(path))
 
 
 def _answers(fields: Fields, grader: dict[str, Any]) -> tuple[Answer, ...]:

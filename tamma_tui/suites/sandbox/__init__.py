@@ -10,8 +10,15 @@ the payload started dies with it; host processes are invisible), and an unprivil
 throw-away uid when we are root (a user namespace when we are not). What actually works is
 probed once and cached; each result says which isolation level was in force.
 
-Public API: ``run``, ``run_python``, ``isolation_level``, ``isolation_note``, ``Limits``,
-``SandboxResult``. Setting TAMMA_SANDBOX_WEAK=1 skips the namespaces (rlimits, process
+The mount namespace also hides (empty tmpfs over) /tmp, /run, /var/tmp, /dev/shm, the
+host HOME, the results database's folder and the package's own suites (answers, hidden
+tests); the payload runs with no_new_privs and an empty capability bounding set; the host
+process is made non-dumpable (agent code of the same uid cannot read its environment or
+ptrace it). Real root whose uid cannot be dropped refuses to run agent code unless
+TAMMA_SANDBOX_ALLOW_ROOT=1, and the level then says "uid-0".
+
+Public API: ``run``, ``run_python``, ``isolation_level``, ``isolation_note``,
+``check_can_grade``, ``hide_path``, ``Limits``, ``SandboxResult``. Setting TAMMA_SANDBOX_WEAK=1 skips the namespaces (rlimits, process
 group and scrubbed environment only), e.g. to compare behaviour; the level then says so.
 """
 
@@ -35,6 +42,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
+
+from tamma_tui.errors import Refused
 
 _BOOTSTRAP_SOURCE = Path(__file__).with_name("_bootstrap.py")
 # -S/-s: no site-packages (agent code sees the stdlib only, and start-up is faster);
@@ -87,24 +96,83 @@ def pyc_bytes(source: str, filename: str) -> bytes:
     return importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(code)
 
 
-_bootstrap_lock = threading.Lock()
-_bootstrap_path: str | None = None
+@functools.lru_cache(maxsize=1)
+def _bootstrap_bytes() -> bytes:
+    """The compiled bootstrap, held in memory; compiled once per process."""
+    return pyc_bytes(_BOOTSTRAP_SOURCE.read_text(encoding="utf-8"), str(_BOOTSTRAP_SOURCE))
 
 
-def _bootstrap() -> str:
-    """Path of the compiled bootstrap in a private directory (created once per process)."""
-    global _bootstrap_path
-    with _bootstrap_lock:
-        if _bootstrap_path is None or not os.path.exists(_bootstrap_path):
-            folder = tempfile.mkdtemp(prefix="tamma-sandbox-")
-            path = os.path.join(folder, "_bootstrap.pyc")
-            with open(path, "wb") as fh:
-                fh.write(pyc_bytes(_BOOTSTRAP_SOURCE.read_text(encoding="utf-8"),
-                                   str(_BOOTSTRAP_SOURCE)))
-            os.chmod(folder, 0o755)  # readable by the dropped uid is not needed, but harmless
-            atexit.register(shutil.rmtree, folder, True)
-            _bootstrap_path = path
-        return _bootstrap_path
+def _write_bootstrap(folder: str) -> str:
+    """A private read-only copy of the bootstrap for one run, in that run's own folder.
+
+    Never shared between runs: a payload that replaced a shared copy would run its code in
+    every later grade. The copy is written fresh, made read-only and checked against the
+    in-memory bytes just before the interpreter starts.
+    """
+    path = os.path.join(folder, "_bootstrap.pyc")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o444)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(_bootstrap_bytes())
+    with open(path, "rb") as fh:
+        if fh.read() != _bootstrap_bytes():
+            raise OSError(f"sandbox bootstrap changed on disk: {path}")
+    return path
+
+
+_host_hardened = False
+
+
+def harden_host() -> None:
+    """Make this process non-dumpable (once): agent code running under the same uid can
+    then neither read /proc/<pid>/environ (API keys) nor ptrace or inspect it."""
+    global _host_hardened
+    if _host_hardened or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+    except (OSError, AttributeError):
+        return
+    _host_hardened = True
+
+
+def is_dumpable() -> bool:
+    import ctypes
+
+    return bool(ctypes.CDLL(None).prctl(3, 0, 0, 0, 0))  # PR_GET_DUMPABLE
+
+
+# ---------------------------------------------------------------- hidden paths
+
+_extra_hidden: set[str] = set()
+PATH_SEP = "\x1e"
+
+
+def hide_path(path: str | os.PathLike) -> None:
+    """Also hide `path` (a folder) from sandboxed code, e.g. the folder of a results
+    database opened with --db. Applies to runs started afterwards."""
+    _extra_hidden.add(os.path.realpath(path))
+
+
+def hidden_paths() -> list[str]:
+    """Folders covered by an empty tmpfs in the sandbox's mount namespace: temp and
+    runtime folders (host unix sockets), HOME (keys, tokens), the default results
+    database folder, the package's own suites (answers and hidden tests) and anything
+    registered with hide_path."""
+    paths = {"/tmp", "/var/tmp", "/run", "/dev/shm", os.path.realpath(tempfile.gettempdir()),
+             str(Path(__file__).resolve().parents[1])}  # tamma_tui/suites
+    home = os.environ.get("HOME") or os.path.expanduser("~")
+    if home and home != "/":
+        paths.add(os.path.realpath(home))
+    try:
+        from platformdirs import user_data_dir
+
+        paths.add(os.path.realpath(user_data_dir("tamma-bench", appauthor=False)))
+    except ImportError:
+        pass
+    paths |= _extra_hidden
+    return sorted(p for p in paths if p != "/" and os.path.isdir(p))
 
 
 # ---------------------------------------------------------------- isolation probing
@@ -114,15 +182,23 @@ _probe_result: dict | None = None
 
 # A probed feature, the name of its absence in the isolation level, and the CLI's note.
 _GAPS = (
+    ("uid_drop", "uid-0",
+     "running as root and the uid could not be dropped: agent code runs as root "
+     "(allowed only with TAMMA_SANDBOX_ALLOW_ROOT=1)"),
     ("net", "no-network-isolation",
-     "no network namespace here: sandboxed code can reach the network"),
+     "no network namespace here: sandboxed code can reach the network and host services"),
     ("fs", "no-filesystem-isolation",
-     "no read-only mount namespace here: sandboxed code can write outside its workspace "
-     "where file permissions allow"),
+     "no read-only mount namespace here: sandboxed code can read every file this account "
+     "can (keys under HOME, the results database, the suites' answers) and write outside "
+     "its workspace where permissions allow; the workspace has no disk cap"),
+    ("hidden", "no-hidden-paths",
+     "the sandbox could not hide /tmp, /run, HOME, the database folder and the suites' "
+     "answers: sandboxed code can read them and reach host unix sockets"),
     ("pid", "no-pid-isolation",
-     "no pid namespace here: stray processes are killed by process group only"),
+     "no pid namespace here: stray processes are killed by process group only, and "
+     "sandboxed code can see and signal other processes of its uid"),
     ("nproc", "no-process-limit",
-     "running as root without a spare uid: the process-count limit is not enforced"),
+     "agent code runs as root: the process-count limit is not enforced"),
 )
 
 
@@ -132,16 +208,24 @@ def _features() -> dict:
     with _probe_lock:
         if _probe_result is not None:
             return _probe_result
-        found = {"net": False, "fs": False, "pid": False, "nproc": False, "errors": []}
+        # Without the probe (weak mode, not Linux): root drops its uid only if the dropped
+        # uid can reach the interpreter without the mount namespace's help.
+        can_drop = os.geteuid() != 0 or not _blocked_dirs(sys.base_prefix)
+        found = {"net": False, "fs": False, "pid": False, "nproc": can_drop, "errors": [],
+                 "uid_drop": can_drop, "hidden": False, "caps": sys.platform.startswith("linux")}
         if sys.platform.startswith("linux") and os.environ.get("TAMMA_SANDBOX_WEAK") != "1":
-            ws = tempfile.mkdtemp(prefix="tamma-probe-", dir=_workspace_parent())
+            run_dir = _run_folder("tamma-probe-")
+            ws = os.path.join(run_dir, "ws")
+            os.mkdir(ws)
             outside = os.path.join(_workspace_parent(), f"tamma-probe-out-{secrets.token_hex(6)}")
             try:
                 policy = {"probe": True, "workspace": ws, "outside": outside,
-                          "uid": _pick_uid(), "limits": {},
+                          "uid": _pick_uid(), "limits": {}, "allow_root": True,
+                          "hide": PATH_SEP.join(hidden_paths()),
                           "isolate": {"net": True, "fs": True, "pid": True}}
                 out = subprocess.run(
-                    [sys.executable, *PYTHON_FLAGS, _bootstrap(), encode_policy(policy)],
+                    [sys.executable, *PYTHON_FLAGS, _write_bootstrap(run_dir),
+                     encode_policy(policy)],
                     capture_output=True, timeout=20, env=_base_env(ws), cwd=ws)
                 info = json.loads(out.stdout or b"{}")
                 ns = set(info.get("namespaces", []))
@@ -151,12 +235,15 @@ def _features() -> dict:
                 found["pid"] = "pid" in ns
                 # uid 0 ignores RLIMIT_NPROC; a dropped uid or a user namespace makes it count.
                 found["nproc"] = bool(info.get("uid_drop")) or os.geteuid() != 0
+                found["uid_drop"] = bool(info.get("uid_drop")) or os.geteuid() != 0
+                found["hidden"] = bool(info.get("hidden")) and bool(info.get("hidden_ok"))
+                found["caps"] = bool(info.get("no_new_privs"))
                 found["errors"] = info.get("errors", []) + ([out.stderr.decode()[-300:]]
                                                            if out.returncode else [])
             except (OSError, ValueError, subprocess.SubprocessError) as exc:
                 found["errors"].append(repr(exc))
             finally:
-                shutil.rmtree(ws, ignore_errors=True)
+                shutil.rmtree(run_dir, ignore_errors=True)
                 if os.path.exists(outside):
                     os.unlink(outside)
         _probe_result = found
@@ -181,7 +268,22 @@ def isolation_note() -> str | None:
     missing = _missing()
     if not missing:
         return None
-    return "sandbox weaker than full: " + "; ".join(note for _, note in missing)
+    same_uid = "" if os.geteuid() == 0 else (
+        "; agent code runs under your own uid (tamma-bench is made non-dumpable, so it "
+        "cannot read its environment or trace it)")
+    return "sandbox weaker than full: " + "; ".join(note for _, note in missing) + same_uid
+
+
+def root_allowed() -> bool:
+    return os.environ.get("TAMMA_SANDBOX_ALLOW_ROOT") == "1"
+
+
+def check_can_grade() -> None:
+    """Raise Refused when agent code would run as root and the user did not opt in."""
+    if not _features()["uid_drop"] and not root_allowed():
+        raise Refused("refusing to grade: running as root and the sandbox cannot drop to an "
+                      "unprivileged uid here (no CAP_SYS_ADMIN, interpreter unreachable); "
+                      "set TAMMA_SANDBOX_ALLOW_ROOT=1 to grade as root anyway")
 
 
 # ---------------------------------------------------------------- running
@@ -200,6 +302,44 @@ def encode_policy(policy: dict) -> str:
             raise ValueError(f"policy value not encodable: {key}")
         parts.append(f"{key}={text}")
     return "\x1f".join(parts)
+
+
+def _blocked_dirs(path: str) -> list[str]:
+    """Ancestors of `path` that an unprivileged uid cannot traverse (e.g. /root, mode 700)."""
+    parts = os.path.realpath(path).strip("/").split("/")
+    return ["/" + "/".join(parts[:i]) for i in range(1, len(parts))
+            if not os.stat("/" + "/".join(parts[:i])).st_mode & 0o001]
+
+
+def _run_folder(prefix: str) -> str:
+    """A private folder for one run: its bootstrap copy and its workspace ("ws").
+    Traversable (0711) so a dropped uid reaches the workspace, not listable."""
+    folder = tempfile.mkdtemp(prefix=prefix, dir=_workspace_parent())
+    os.chmod(folder, 0o711)
+    return folder
+
+
+def _count_uid_processes(uid: int) -> int:
+    """Processes (threads count too for RLIMIT_NPROC, but processes dominate) of `uid`."""
+    count = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{entry}").st_uid == uid:
+                count += 1
+        except OSError:
+            continue
+    return count
+
+
+def _nproc_limit(limits: Limits) -> int:
+    """RLIMIT_NPROC counts every process of the real uid. A run-private uid has none; under
+    our own uid (not root) the account's current processes would eat the allowance and
+    correct answers would fail to start threads, so add them to it."""
+    if os.geteuid() == 0 or not sys.platform.startswith("linux"):
+        return limits.processes
+    return limits.processes + _count_uid_processes(os.getuid())
 
 
 def _pick_uid() -> int:
@@ -366,7 +506,13 @@ def run(argv: Sequence[str], files: Mapping[str, str | bytes] | None = None, *,
     """
     feats = _features()
     level = isolation_level()
-    ws = tempfile.mkdtemp(prefix="tamma-sbx-", dir=_workspace_parent())
+    allow_root = root_allowed()
+    if not feats["uid_drop"] and not allow_root:
+        check_can_grade()
+    harden_host()
+    run_dir = _run_folder("tamma-sbx-")
+    ws = os.path.join(run_dir, "ws")
+    os.mkdir(ws)
     try:
         root = Path(ws)
         (root / "tmp").mkdir()
@@ -376,17 +522,20 @@ def run(argv: Sequence[str], files: Mapping[str, str | bytes] | None = None, *,
             "workspace": ws,
             "uid": uid,
             "inline_python": _inline_python,
+            "allow_root": allow_root,
+            "hide": PATH_SEP.join(hidden_paths()) if feats["fs"] else None,
             # Test hook: use the per-mount read-only remount meant for pre-5.12 kernels.
             "ro_fallback": os.environ.get("TAMMA_SANDBOX_RO_FALLBACK") == "1",
             "isolate": {"net": feats["net"], "fs": feats["fs"], "pid": feats["pid"]},
             "limits": {"cpu": limits.cpu_s, "memory": limits.memory_bytes,
-                       "fsize": limits.file_bytes, "nproc": limits.processes,
+                       "fsize": limits.file_bytes, "nproc": _nproc_limit(limits),
                        "nofile": limits.open_files, "disk_mb": limits.disk_mb},
         }
         cmd = [a.replace("{workspace}", ws) for a in argv]
         status_r, status_w = os.pipe()
         policy["status_fd"] = status_w
-        full = [sys.executable, *PYTHON_FLAGS, _bootstrap(), encode_policy(policy), "--", *cmd]
+        full = [sys.executable, *PYTHON_FLAGS, _write_bootstrap(run_dir), encode_policy(policy),
+                "--", *cmd]
         started = time.monotonic()
         deadline = started + limits.timeout_s
         try:
@@ -441,7 +590,7 @@ def run(argv: Sequence[str], files: Mapping[str, str | bytes] | None = None, *,
             isolation=level,
         )
     finally:
-        shutil.rmtree(ws, ignore_errors=True)
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def run_python(script: str, files: Mapping[str, str | bytes] | None = None, *,
@@ -455,4 +604,5 @@ def run_python(script: str, files: Mapping[str, str | bytes] | None = None, *,
     return run([script, *args], files, limits=limits, stdin=stdin, _inline_python=True)
 
 
-__all__ = ["Limits", "SandboxResult", "isolation_level", "isolation_note", "run", "run_python"]
+__all__ = ["Limits", "SandboxResult", "check_can_grade", "harden_host", "hide_path",
+           "isolation_level", "isolation_note", "run", "run_python"]

@@ -39,6 +39,14 @@ AT_RECURSIVE = 0x8000
 MOUNT_ATTR_RDONLY = 0x1
 SYS_MOUNT_SETATTR = {"x86_64": 442, "aarch64": 442}.get(os.uname().machine)
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_CAPBSET_DROP = 24
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+PATH_SEP = "\x1e"  # separates the paths of the policy's "hide" list
+# Exit status when the payload would keep uid 0 and the user did not opt in.
+ROOT_REFUSED = 125
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -118,6 +126,40 @@ def _expose_interpreter(prefix):
             os.close(fd)
 
 
+def _hide(paths, keep):
+    """Cover each of `paths` with an empty read-only tmpfs (inside our mount namespace
+    only), so agent code cannot read host sockets, temp files, HOME, the results
+    database or the suites' answers. Any path in `keep` (the interpreter, the workspace)
+    that lies inside a hidden one is bound back, or re-created as an empty mount point
+    when it does not exist yet. Returns the paths actually hidden."""
+    keep_fds = {}
+    for path in keep:
+        try:
+            keep_fds[path] = os.open(path, os.O_PATH | os.O_DIRECTORY)
+        except OSError:
+            keep_fds[path] = None
+    hidden = []
+    try:
+        for path in sorted(set(paths), key=len):
+            if not os.path.isdir(path) or any(path != h and path.startswith(h + "/") for h in hidden):
+                continue  # gone, or already under a hidden folder
+            _check(_libc.mount(b"tmpfs", path.encode(), b"tmpfs",
+                               ctypes.c_ulong(MS_NOSUID | MS_NODEV | MS_NOEXEC),
+                               b"mode=0755,size=64k"), f"tmpfs {path}")
+            hidden.append(path)
+            for kept, fd in keep_fds.items():
+                if not kept.startswith(path.rstrip("/") + "/"):
+                    continue
+                os.makedirs(kept, exist_ok=True)
+                if fd is not None:
+                    _mount(f"/proc/self/fd/{fd}", kept, None, MS_BIND | MS_REC)
+    finally:
+        for fd in keep_fds.values():
+            if fd is not None:
+                os.close(fd)
+    return hidden
+
+
 def _copy_tree(src, dst):
     for entry in os.scandir(src):
         target = os.path.join(dst, entry.name)
@@ -129,17 +171,14 @@ def _copy_tree(src, dst):
                 fout.write(fin.read())
 
 
-def _workspace_tmpfs(workspace, disk_mb):
-    """Cover the workspace with a size-limited tmpfs holding a copy of its files, so the
-    payload can't fill the host disk (RLIMIT_FSIZE caps one file, not how many)."""
-    src = os.open(workspace, os.O_PATH | os.O_DIRECTORY)  # the files, before we cover them
-    try:
-        _check(_libc.mount(b"tmpfs", workspace.encode(), b"tmpfs",
-                           ctypes.c_ulong(MS_NOSUID | MS_NODEV),
-                           f"mode=0755,size={int(disk_mb)}m".encode()), "tmpfs workspace")
-        _copy_tree(f"/proc/self/fd/{src}", workspace)
-    finally:
-        os.close(src)
+def _workspace_tmpfs(workspace, disk_mb, src):
+    """Cover the workspace with a size-limited tmpfs holding a copy of its files (read
+    through `src`, opened before anything covered them), so the payload can't fill the
+    host disk (RLIMIT_FSIZE caps one file, not how many)."""
+    _check(_libc.mount(b"tmpfs", workspace.encode(), b"tmpfs",
+                       ctypes.c_ulong(MS_NOSUID | MS_NODEV),
+                       f"mode=0755,size={int(disk_mb)}m".encode()), "tmpfs workspace")
+    _copy_tree(f"/proc/self/fd/{src}", workspace)
 
 
 _KEEP_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC,
@@ -167,10 +206,15 @@ def _remount_each_readonly():
         raise OSError("could not remount / read-only")
 
 
-def _readonly_except(workspace, prefix=None, disk_mb=None, force_fallback=False):
-    """Make every mount read-only, then give the workspace back read-write: a fresh
-    size-limited tmpfs when `disk_mb` is set, else a bind of the host directory."""
+def _readonly_except(workspace, prefix=None, disk_mb=None, force_fallback=False, hide=(),
+                     keep=()):
+    """Hide `hide`, make every mount read-only, then give the workspace back read-write: a
+    fresh size-limited tmpfs when `disk_mb` is set, else a bind of the host directory.
+    Returns the paths hidden."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    # Keep the workspace's files reachable even if a hidden folder covers its path.
+    ws_fd = os.open(workspace, os.O_PATH | os.O_DIRECTORY)
+    hidden = _hide(hide, [*keep, workspace]) if hide else []
     if prefix:
         _expose_interpreter(prefix)
     try:
@@ -182,14 +226,18 @@ def _readonly_except(workspace, prefix=None, disk_mb=None, force_fallback=False)
                "mount_setattr /")
     except OSError:
         _remount_each_readonly()  # kernels before 5.12 have no recursive mount_setattr
-    if disk_mb:
-        try:
-            _workspace_tmpfs(workspace, disk_mb)
-            return
-        except OSError:
-            pass  # fall back to the plain bind below
-    _mount(workspace, workspace, None, MS_BIND)
-    _mount(None, workspace, None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV)
+    try:
+        if disk_mb:
+            try:
+                _workspace_tmpfs(workspace, disk_mb, ws_fd)
+                return hidden
+            except OSError:
+                pass  # fall back to the plain bind below
+        _mount(f"/proc/self/fd/{ws_fd}", workspace, None, MS_BIND)
+        _mount(None, workspace, None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV)
+        return hidden
+    finally:
+        os.close(ws_fd)
 
 
 def _chown_tree(root, uid, gid):
@@ -221,7 +269,8 @@ def _prepare(policy):
     cpu = lim.get("cpu")
     if cpu:
         _limit(resource.RLIMIT_CPU, (cpu, cpu + 1))  # SIGXCPU first, SIGKILL one second later
-    state = {"namespaces": [], "readonly_root": False, "uid_drop": False, "errors": []}
+    state = {"namespaces": [], "readonly_root": False, "uid_drop": False, "errors": [],
+             "hidden": []}
     iso = policy.get("isolate", {})
     try:
         entered, in_userns = _enter_namespaces(iso.get("net"), iso.get("fs"), iso.get("pid"))
@@ -235,8 +284,11 @@ def _prepare(policy):
     prefix = sys.base_prefix
     if "mount" in entered:
         try:
-            _readonly_except(policy["workspace"], prefix if want_drop else None,
-                             lim.get("disk_mb"), bool(policy.get("ro_fallback")))
+            hide = [p for p in (policy.get("hide") or "").split(PATH_SEP) if p]
+            keep = [sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable))]
+            state["hidden"] = _readonly_except(
+                policy["workspace"], prefix if want_drop else None, lim.get("disk_mb"),
+                bool(policy.get("ro_fallback")), hide, keep)
             state["readonly_root"] = True
         except OSError as exc:
             state["errors"].append(str(exc))
@@ -260,11 +312,17 @@ def _become_payload(policy, state):
             _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         except OSError:
             pass
+    _drop_capabilities()
     if state["uid_drop"]:
         uid = policy["uid"]
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
+    elif os.geteuid() == 0 and not state.get("userns") and not policy.get("allow_root"):
+        # Real root stays root: never run agent code like that unless the user opted in.
+        os.write(2, b"sandbox refused: agent code would run as root (uid 0 could not be "
+                    b"dropped); set TAMMA_SANDBOX_ALLOW_ROOT=1 to grade anyway\n")
+        os._exit(ROOT_REFUSED)
     # Set after the uid change: a credential change clears the parent-death signal.
     try:
         _libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
@@ -273,6 +331,24 @@ def _become_payload(policy, state):
     _limit(resource.RLIMIT_NPROC, lim.get("nproc"))
     _limit(resource.RLIMIT_AS, lim.get("memory"))
     os.chdir(policy["workspace"])
+
+
+def _drop_capabilities():
+    """No new privileges (setuid binaries gain nothing), an empty capability bounding set
+    and no ambient capabilities: even a payload that keeps uid 0 cannot regain what it
+    lacks, and one that drops to a uid cannot get capabilities back through exec."""
+    try:
+        _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        _libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+        try:
+            with open("/proc/sys/kernel/cap_last_cap") as fh:
+                last = int(fh.read())
+        except (OSError, ValueError):
+            last = 40
+        for cap in range(last + 1):
+            _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # fails harmlessly without CAP_SETPCAP
+    except AttributeError:  # no prctl: not Linux
+        pass
 
 
 def _probe(policy):
@@ -298,9 +374,17 @@ def _probe(policy):
             import json
             import socket
             ifaces = [name for _, name in socket.if_nameindex()]
+            hidden_ok = all(not os.listdir(p) for p in state["hidden"]
+                            if not any(k.startswith(p.rstrip("/") + "/") for k in
+                                       (policy["workspace"], sys.base_prefix, sys.prefix)))
+            with open("/proc/self/status") as fh:
+                status = dict(line.rstrip("\n").split(":\t", 1) for line in fh if ":\t" in line)
             os.write(1, json.dumps({**state, "workspace_writable": ok_write,
                                     "outside_write_blocked": outside_blocked,
-                                    "interfaces": ifaces}).encode())
+                                    "interfaces": ifaces, "hidden_ok": hidden_ok,
+                                    "euid": os.geteuid(),
+                                    "no_new_privs": status.get("NoNewPrivs", "0").strip() == "1",
+                                    "cap_bounding": status.get("CapBnd", "").strip()}).encode())
             os._exit(0)
         except BaseException as exc:  # report, never hang the probe
             import json

@@ -1,4 +1,5 @@
-"""Significance: the report's comparisons, a forest plot, and the decision in words."""
+"""Significance: the report's comparisons with their families, a forest plot, and the
+decision in words (blocked decisions say why)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,14 @@ from ..widgets.plots import PlotView, forest_plot
 from .report_view import ReportScreen
 
 
+FAMILY_SHORT = {"confirmatory": "conf", "secondary": "sec", "exploratory": "expl"}
+
+
 def verdict(row: dict[str, Any]) -> str:
     if row.get("p_value") is None or row.get("n_pairs", 0) == 0:
         return "n/a"
+    if row.get("interval") == "undefined":
+        return "undef"
     if not row.get("significant"):
         return "no diff"
     return row.get("direction") or "none"
@@ -54,7 +60,7 @@ class SignificanceScreen(ReportScreen):
         yield NavBar("significance")
         yield Static("", id="sig-head", classes="section")
         table = DataTable(id="comparisons", cursor_type="row", zebra_stripes=True)
-        for label, key, width in (("Variant", "variant", 8), ("Metric", "metric", 11),
+        for label, key, width in (("Variant", "variant", 8), ("Metric", "metric", 11), ("Fam", "family", 5),
                                   ("Diff", "diff", 7), ("95% CI", "ci", 17), ("p", "p", 6),
                                   ("p adj", "padj", 6), ("Verdict", "verdict", 7),
                                   ("Effect", "effect", 16)):
@@ -85,7 +91,8 @@ class SignificanceScreen(ReportScreen):
         alpha = report.get("alpha", 0.05)
         self.query_one("#sig-head", Static).update(
             f"Run {detail.summary.id} {detail.summary.name}: context {self._ctx_filter}, "
-            f"alpha {alpha:g}, {report.get('correction', 'holm')}-adjusted  (x: context)"
+            f"alpha {alpha:g}; confirmatory {report.get('correction', 'holm')}, secondary gatekept "
+            f"(holm), exploratory BH q  (x: context)"
         )
         # Grouped by metric, the decision's primary metric first: what the decision is about
         # comes first, and each metric's variants sit together (as in the forest plot).
@@ -101,7 +108,7 @@ class SignificanceScreen(ReportScreen):
             effect = r.get("effect_size") or {}
             eff = f"{effect.get('name', '')} {effect['value']:.2f}" if effect.get("value") is not None else "–"
             table.add_row(
-                r["variant"], METRIC_SHORT.get(metric, metric),
+                r["variant"], METRIC_SHORT.get(metric, metric), FAMILY_SHORT.get(r.get("family"), "–"),
                 Text(fmt_metric(metric, r.get("diff"), signed=True), style=style),
                 f"{fmt_metric(metric, r.get('ci_low'), signed=True)}…{fmt_metric(metric, r.get('ci_high'), signed=True)}",
                 fmt_p(r.get("p_value")), fmt_p(r.get("p_adjusted")),
@@ -129,10 +136,23 @@ class SignificanceScreen(ReportScreen):
     def _decision(self, detail: browse.RunDetail, report: dict[str, Any]) -> None:
         decision = report.get("decision") or {}
         winner = decision.get("winner")
-        lines = [
-            (f"Decision: ship {winner}." if winner else f"Decision: no winner; keep {detail.baseline}.")
-            + f"  Primary metric: {decision.get('primary_metric', 'pass_rate')}."
-        ]
+        blocked = bool(decision.get("blocked"))
+        if winner:
+            head = f"Decision: ship {winner}."
+        elif blocked:
+            head = f"Decision blocked: keep {detail.baseline} (the missingness check failed)."
+        else:
+            head = f"Decision: no winner; keep {detail.baseline}."
+        lines = [head + f"  Primary metric: {decision.get('primary_metric', 'pass_rate')}."
+                 + (f"  Chosen by: {decision['rule']}." if decision.get("rule") else "")]
+        families = report.get("families") or {}
+        if families:
+            lines.append("Families: " + "; ".join(
+                f"{name} {info.get('n_rows', 0)} row(s), {info.get('n_significant', 0)} significant"
+                for name, info in families.items()))
+        check = decision.get("missingness") or {}
+        for problem in check.get("problems") or []:
+            lines.append(f"✗ missingness: {problem}")
         lines += [f"• {reason}" for reason in decision.get("reasons", [])]
         guards = decision.get("guardrails") or []
         if guards:

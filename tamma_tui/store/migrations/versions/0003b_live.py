@@ -2,14 +2,14 @@
 process died is found and marked interrupted on the next open.
 
 Revision ID: 0003b_live
-Revises: 0002_suite_version
+Revises: 0007_optimise
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003b_live"
-down_revision = "0002_suite_version"
+down_revision = "0007_optimise"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """History: check outcomes (what makes a run "last accepted") and acknowledged regressions.
 
 Revision ID: 0006_history
-Revises: 0002_suite_version
+Revises: 0005_tamma
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_history"
-down_revision = "0002_suite_version"
+down_revision = "0005_tamma"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Tamma integration: Tamma's configuration formats and the stores that hold them."""
