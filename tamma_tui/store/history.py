@@ -199,7 +199,7 @@ def applied_changes(engine: Engine, agent_id: str) -> list[dict[str, Any]]:
                     .order_by(ev.c.id)).fetchall():
                 times.setdefault((subject, action), at)  # the first apply, the first rollback
     out = []
-    for change_id, qualified, target, state, evidence_json, updated_at, run_kind in rows:
+    for change_id, _qualified, _target, state, evidence_json, updated_at, run_kind in rows:
         try:
             evidence = json.loads(evidence_json or "{}")
         except json.JSONDecodeError:

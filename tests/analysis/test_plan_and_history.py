@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-import pytest
 from sqlmodel import Session
 
 from tamma_tui.config.loader import load_agent_config

@@ -70,7 +70,7 @@ def _check_canaries(variant: dict[str, Any], must_fail: str, must_pass: str) -> 
     tests = variant.get("tests", [])
     outcomes = {t["name"]: t["outcome"] for t in tests if t["name"] in (must_fail, must_pass)}
     variant["tests"] = [t for t in tests if t["name"] not in (must_fail, must_pass)]
-    for name, outcome in outcomes.items():
+    for _name, outcome in outcomes.items():
         key = {"passed": "passed", "failed": "failed", "error": "errors",
                "skipped": "skipped", "xfailed": "xfailed"}.get(outcome)
         if key and variant.get(key, 0) > 0:
