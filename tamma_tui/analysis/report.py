@@ -36,7 +36,7 @@ from scipy import stats as sps
 
 from tamma_tui.errors import BadInput
 from tamma_tui.stats.permutation import sign_flip_test
-from tamma_tui.vocabulary import CONTEXTS
+from tamma_tui.vocabulary import AA_ARM, CONTEXTS, PINNED_ARM
 
 from .bootstrap import grouped_mean_studentized
 from .choice import arm_means, evaluate_utility, parse_utility, probability_best
@@ -50,7 +50,6 @@ from .missingness import describe as describe_missingness, missingness_check
 from .scales import effect_scales
 
 SCHEMA_VERSION = 2
-AA_ARM = "baseline-aa"
 #: Above this many trials the bootstrap extras are off unless asked for (and say so).
 ROBUSTNESS_AUTO_LIMIT = 100_000
 
@@ -103,8 +102,8 @@ def build_report(
     metrics = [m for j, m in enumerate(cube.metrics) if present[j] or m == primary_metric]
     decision_context = context or "all"
     guards = _parse_guardrails(guardrails, cube, baseline, decision_context)
-    # The A/A arm is the baseline run again: it measures noise and is never a candidate.
-    variants = [n for n in names if n not in (baseline, AA_ARM)]
+    # The A/A copy and the pinned configuration are references, never candidates.
+    variants = [n for n in names if n not in (baseline, AA_ARM, PINNED_ARM)]
     has_aa = AA_ARM in names and baseline != AA_ARM
 
     summary = _summary(cube, contexts, metrics, alpha)

@@ -587,7 +587,6 @@ class Runner:
                 return
 
 
-
 async def run_plan(
     plan: Plan,
     settings: EngineSettings,

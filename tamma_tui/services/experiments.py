@@ -247,6 +247,7 @@ def run_experiment(
     from tamma_tui.store import repo
     from tamma_tui.store.handle import as_database
     from tamma_tui.store.models import utcnow
+    from tamma_tui.store.write_errors import StoreFull
     from tamma_tui.suites.graders import grade
     from tamma_tui.suites.prompts import render_user_prompt
 
@@ -318,9 +319,14 @@ def run_experiment(
         # Stored < planned minus skipped: some finished trial never reached the disk.
         status = RunStatus.INCOMPLETE
         message = message or f"{result.done - done} finished trial(s) not stored"
-    repo.retry_when_busy(
-        lambda: repo.update_run(db, run_id, status=status, cost_usd=result.cost_usd, finished_at=utcnow())
-    )
+    try:
+        repo.retry_when_busy(
+            lambda: repo.update_run(db, run_id, status=status, cost_usd=result.cost_usd, finished_at=utcnow())
+        )
+    except StoreFull as exc:
+        # The disk filled up: the trials that fit are stored; say so in the one line.
+        status = RunStatus.INCOMPLETE
+        message = f"{message + '; ' if message else ''}the run's final status could not be stored ({exc})"
     error_rate = errors / done if done else 0.0
     return RunOutcome(
         run_id=run_id,

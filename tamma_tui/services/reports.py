@@ -7,9 +7,10 @@ by the caller override them. The CLI and the app both call `report_for_run`.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy.engine import Engine
+if TYPE_CHECKING:  # the store owns SQL; services only pass its engine along
+    from sqlalchemy.engine import Engine
 
 from tamma_tui.analysis.metrics import format_halfwidth, format_value, short_label
 

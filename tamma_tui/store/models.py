@@ -168,3 +168,4 @@ from . import history as _history_tables  # noqa: E402,F401
 from . import audit as _audit_tables  # noqa: E402,F401
 from . import changes as _change_tables  # noqa: E402,F401
 from . import tuning as _tuning_tables  # noqa: E402,F401
+from . import live as _live_tables  # noqa: E402,F401
