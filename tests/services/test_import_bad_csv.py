@@ -46,3 +46,27 @@ def test_cli_prints_one_line_and_exits_2(tmp_path):
     assert out.returncode == 2, out.stderr
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and str(path) in lines[0] and "repeat" in lines[0]
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_cell = st.sampled_from(["", "0", "1", "-1", "inf", "nan", "1e20", "2.5", "true", "x", "ok",
+                         "error", "development", "baseline", "\u00e9", '"', ","]) | st.text(max_size=6)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(_cell, min_size=0, max_size=12), min_size=0, max_size=5),
+       junk=st.binary(max_size=8))
+def test_fuzz_csv_reader_never_tracebacks(tmp_path, rows, junk):
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    path = tmp_path / "fuzz.csv"
+    path.write_bytes(junk + HEADER.encode() + buf.getvalue().encode("utf-8"))
+    try:
+        read_csv(path)
+    except BadInput as exc:
+        assert "\n" not in str(exc)

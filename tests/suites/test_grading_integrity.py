@@ -122,5 +122,6 @@ def test_canary_verdicts():
     assert _check_canaries(variant("failed", "passed"), "f", "p") == "ok"
     assert _check_canaries(variant("passed", "passed"), "f", "p") == "void"
     assert _check_canaries(variant("failed", "failed"), "f", "p") == "void"
+    assert _check_canaries(variant("error", "error"), "f", "p") == "unverified"
     cut_short = {**variant("failed", "passed"), "completed": False, "tests": []}
     assert _check_canaries(cut_short, "f", "p") == "unverified"

@@ -145,15 +145,20 @@ def test_check_can_grade_refuses_without_a_uid_drop(monkeypatch):
 
 @pytest.mark.skipif(not CAN_SETPRIV, reason="needs root, setpriv and a system python3")
 def test_weak_ordinary_user_with_a_busy_account_still_grades():
-    """RLIMIT_NPROC counts the whole account: 70 other processes must not fail a run."""
+    """RLIMIT_NPROC counts the whole account: 70 other processes must not fail a run; and
+    agent code under the same uid cannot read tamma-bench's environment (its API keys)."""
     script = (
-        "import sys, subprocess; sys.path.insert(0, sys.argv[1])\n"
+        "import os, sys, subprocess; sys.path.insert(0, sys.argv[1])\n"
         "busy = [subprocess.Popen(['sleep', '30']) for _ in range(70)]\n"
         "try:\n"
         "    from tamma_tui.suites import sandbox\n"
         "    payload = ('import os\\nkids = []\\nfor _ in range(8):\\n    pid = os.fork()\\n'\n"
         "               '    if pid == 0: os._exit(0)\\n    kids.append(pid)\\n'\n"
-        "               'for k in kids: os.waitpid(k, 0)\\nprint(\"OK\")\\n')\n"
+        "               'for k in kids: os.waitpid(k, 0)\\n'\n"
+        "               'try:\\n    open(\"/proc/HOSTPID/environ\").read()\\n'\n"
+        "               '    print(\"LEAK\")\\nexcept OSError:\\n    print(\"OK\")\\n')\n"
+        "    payload = payload.replace('HOSTPID', str(os.getpid()))\n"
+        "    sandbox.harden_host()\n"
         "    r = sandbox.run_python('p.py', {'p.py': payload})\n"
         "    print(sandbox.isolation_level()); print(r.stdout.strip() or r.stderr.strip()[-200:])\n"
         "    print(sandbox.isolation_note())\n"

@@ -76,14 +76,17 @@ def _check_canaries(variant: dict[str, Any], must_fail: str, must_pass: str) -> 
         if key and variant.get(key, 0) > 0:
             variant[key] -= 1
         variant["total"] = max(0, variant.get("total", 0) - 1)
-    if not variant.get("completed") or variant.get("collection_error"):
-        if outcomes.get(must_fail) not in (None, "failed") or outcomes.get(must_pass) not in (
-                None, "passed"):
-            return "void"
-        return "unverified"
-    if outcomes.get(must_fail) == "failed" and outcomes.get(must_pass) == "passed":
+    failing, passing = outcomes.get(must_fail), outcomes.get(must_pass)
+    if failing in ("passed", "xfailed") or passing == "failed":
+        return "void"  # a result the canary's own body cannot produce: forged
+    finished = variant.get("completed") and not variant.get("collection_error")
+    if finished and (failing is None or passing is None):
+        return "void"  # the run finished, yet the canaries (always collected last) vanished
+    if failing == "failed" and passing == "passed":
         return "ok"
-    return "void"
+    # Not run (a timeout or crash cut the run short), skipped or errored (e.g. a failing
+    # autouse fixture): nothing proves tampering, nothing proves its absence.
+    return "unverified"
 
 
 @dataclass
