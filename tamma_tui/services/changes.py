@@ -345,7 +345,21 @@ def apply(db: Database, change_id: int | str, *, actor: str) -> dict[str, Any]:
         table.touch(session, change)
         _audit(session, change, "change.apply", actor, before=live.sha256, after=after.sha256,
                reason=change.reason, agent_id=after.agent_id)
+        _supersede_others(session, change, actor)
         return as_json(change)
+
+
+def _supersede_others(session, applied, actor: str) -> None:
+    """Open changes of the same target were based on the document this one replaced."""
+    from tamma_tui.store import changes as table
+
+    for other in table.open_for_store(session, applied.store, applied.target):
+        if other.id != applied.id:
+            other.state = "superseded"
+            other.reason = f"change {applied.id} changed the live configuration"
+            table.touch(session, other)
+            _audit(session, other, "change.supersede", actor, before=other.base_sha256,
+                   after=applied.proposed_sha256, reason=other.reason)
 
 
 def rollback(db: Database, change_id: int | str, *, reason: str, actor: str) -> dict[str, Any]:
