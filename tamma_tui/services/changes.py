@@ -18,7 +18,7 @@ import hashlib
 import json
 from typing import Any, Callable
 
-from tamma_tui.errors import BadInput, DriftError, OperationFailed, Refused, StoreError
+from tamma_tui.errors import BadInput, DriftError, Refused, StoreError
 from tamma_tui.store.handle import Database
 
 STATES = ("proposed", "approved", "rejected", "applied", "verified", "rolled_back", "superseded")

@@ -143,6 +143,80 @@ def _keep_tail(stream: IO[str] | None, tail: list[str]) -> None:
         del tail[:-20]
 
 
+# --- runs whose process died ------------------------------------------------------------
+
+HEARTBEAT_S = 10.0  # how often a running child says it is alive
+STALE_AFTER_S = 120.0  # a lease from another host this old belongs to a dead process
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True
+
+
+def find_interrupted(db: Any) -> list[int]:
+    """Mark "running" runs whose process is gone as interrupted; returns their ids.
+
+    On this host the lease's pid says it; a lease from another host counts as dead once
+    its heartbeat is older than STALE_AFTER_S. Runs without a lease are left alone."""
+    import socket
+    from datetime import timezone
+
+    from tamma_tui.store import live as leases
+
+    host, stale = socket.gethostname(), leases.stale_before(STALE_AFTER_S)
+    dead = []
+    for lease in leases.running_leases(db):
+        beat_at = lease.heartbeat_at
+        if beat_at.tzinfo is None:  # SQLite keeps naive datetimes; they were written in UTC
+            beat_at = beat_at.replace(tzinfo=timezone.utc)
+        gone = not pid_alive(lease.pid) if lease.host == host else beat_at < stale
+        if gone:
+            dead.append(lease.run_id)
+    leases.mark_interrupted(db, dead)
+    return dead
+
+
+class _Lease:
+    """The child's claim on its run: written at RunStarted, renewed every HEARTBEAT_S by a
+    thread, dropped when the run ends normally (a killed child leaves it behind)."""
+
+    def __init__(self, db_value: str) -> None:
+        self._db_value = db_value
+        self._db = None
+        self.run_id: int | None = None
+        self._stop = threading.Event()
+
+    def started(self, run_id: int) -> None:
+        import socket
+
+        from tamma_tui.store import live as leases
+        from tamma_tui.store.db import open_database
+
+        self._db = open_database(self._db_value)
+        self.run_id = run_id
+        leases.hold_lease(self._db, run_id, os.getpid(), socket.gethostname())
+        threading.Thread(target=self._beat, daemon=True, name="tamma-heartbeat").start()
+
+    def _beat(self) -> None:
+        from tamma_tui.store import live as leases
+
+        while not self._stop.wait(HEARTBEAT_S):
+            leases.beat(self._db, self.run_id)
+
+    def release(self) -> None:
+        self._stop.set()
+        if self.run_id is not None:
+            from tamma_tui.store import live as leases
+
+            leases.drop_lease(self._db, self.run_id)
+
+
 # --- the child side --------------------------------------------------------------------
 
 
@@ -171,16 +245,26 @@ def _child_main(argv: list[str]) -> int:
     from tamma_tui.errors import TammaError
     from tamma_tui.services.experiments import run_experiment
 
+    lease = _Lease(args.db)
+
+    def on_event(event: Any) -> None:
+        if isinstance(event, engine_events.RunStarted) and lease.run_id is None:
+            lease.started(event.run_id)
+        send(encode_event(event))
+
     try:
         result = run_experiment(args.experiment, db=args.db, resume=args.resume, cancel=cancel,
-                                on_event=lambda ev: send(encode_event(ev)))
+                                on_event=on_event)
+        lease.release()
     except TammaError as exc:
+        lease.release()
         send(json.dumps({"error": str(exc), "bad_input": isinstance(exc, BadInput)}))
         return 2
     except Exception as exc:  # reported to the parent as one line; the traceback goes to stderr
         import traceback
 
         traceback.print_exc()
+        lease.release()
         send(json.dumps({"error": f"{type(exc).__name__}: {exc}", "bad_input": False}))
         return 1
     send(json.dumps({"outcome": _outcome_fields(result)}, default=str))

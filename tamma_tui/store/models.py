@@ -125,6 +125,7 @@ class Trial(SQLModel, table=True):
     response_hash: str | None = None
     response_text: str | None = Field(default=None, sa_column=Column(Text))
     grade_details: str | None = Field(default=None, sa_column=Column(Text))  # JSON
+    grade_integrity: str | None = None  # ok | void | unverified (suites.model.GRADE_INTEGRITY)
     session_position: int | None = None  # position in a mixed-context session
     config_sha256: str | None = None
     started_at: datetime | None = None
@@ -167,3 +168,4 @@ from . import history as _history_tables  # noqa: E402,F401
 from . import audit as _audit_tables  # noqa: E402,F401
 from . import changes as _change_tables  # noqa: E402,F401
 from . import tuning as _tuning_tables  # noqa: E402,F401
+from . import live as _live_tables  # noqa: E402,F401

@@ -191,3 +191,49 @@ def test_the_designer_counts_tasks_with_the_engines_selection(tmp_path):
     expected = len(select_tasks(LoadedExperiment(spec=spec, path=tmp_path / "e.yaml"),
                                 load_suite("tamma-match")))
     assert count_tasks(spec, tmp_path) == expected == 4
+
+
+async def test_compare_opened_during_a_run_is_labelled_interim_and_reloads_when_it_ends(
+        app_factory, tmp_path):
+    work = _workdir(tmp_path)
+    exp = work / "live.yaml"
+    exp.write_text(
+        "name: live-compare\nsuite: tamma-match\ntrials: 2\nseed: 3\nconcurrency: 2\nmax_tasks: 4\n"
+        "baseline: sample_configs/agents/baseline.yaml\n"
+        "variants:\n  - {name: large, config: sample_configs/agents/large.yaml}\n"
+    )
+    from tamma_tui.services.experiments import run_experiment
+
+    def slowed(path, *, on_event, **kwargs):
+        def slow(event):
+            time.sleep(0.02)
+            on_event(event)
+
+        return run_experiment(path, on_event=slow, **kwargs)
+
+    app = app_factory(workdir=work, services={"run_experiment": slowed})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.launch(str(exp))
+        run_screen = app.mode_screen()
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if run_screen.query_one("#trials").row_count >= 6:
+                break
+        await pilot.press("5")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.screen.query("#interim"):
+                break
+        compare = app.screen
+        banner = static_text(compare.query_one("#interim"))
+        assert banner.startswith("INTERIM: run ") and "still running" in banner
+        interim_done = compare.detail.summary.done
+        for _ in range(300):  # the run ends; the open Compare screen notices by itself
+            await pilot.pause(0.05)
+            if not run_screen.live and not compare.query("#interim"):
+                break
+        await settle(pilot)
+        assert not compare.query("#interim")
+        assert compare.detail.summary.status == "completed"
+        assert compare.detail.summary.done == 48 > interim_done

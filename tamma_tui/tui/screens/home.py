@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 from textual.widgets.data_table import CellDoesNotExist
 
-from tamma_tui.services import browse
+from tamma_tui.services import browse, live
 
 from ..messages import OpenConfig, OpenRun
 from ..widgets.navbar import NavBar
@@ -53,6 +53,7 @@ class HomeScreen(TammaScreen):
         self._decided: dict[int, tuple[tuple[str, int], str]] = {}
         self._worker = None
         self._running = False
+        self._checked_dead = False
 
     def on_mount(self) -> None:
         self.set_interval(POLL_S, self._poll)
@@ -69,10 +70,29 @@ class HomeScreen(TammaScreen):
     def action_refresh(self) -> None:
         engine = self.engine
 
+        if not self._checked_dead:
+            self._checked_dead = True
+            self._find_interrupted()
+
         def load():
             return browse.recent_runs(engine, 50), browse.list_configs(engine)
 
         self._worker = self.background(load, name="load home", on_done=self._show)
+
+    def _find_interrupted(self) -> None:
+        """Once per app start: runs whose process died (an SSH drop) become interrupted,
+        and the user hears which (its own job: a home reload must not cancel it)."""
+
+        def show(dead: list[int]) -> None:
+            for run_id in dead:
+                self.app.notify(f"Run {run_id} was interrupted: its process died. Open it and "
+                                "press R to resume; finished trials are kept.",
+                                title="Interrupted run", severity="warning", timeout=15)
+            if dead:
+                self.action_refresh()
+
+        self.background(live.find_interrupted, self.engine, name="find interrupted runs",
+                        on_done=show)
 
     def _show(self, data) -> None:
         runs, configs = data

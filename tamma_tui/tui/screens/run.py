@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, ProgressBar, Static
 
 from tamma_tui.engine.events import RunFinished, RunProgress, RunStarted, TrialFinished
 from tamma_tui.services import browse
+from tamma_tui.vocabulary import RunStatus
 
 from ..format import CONTEXT_SHORT, wilson
 from ..messages import LaunchExperiment, StartRun
@@ -27,7 +28,8 @@ from .base import TammaScreen
 from .confirm import ConfirmScreen
 
 FLUSH_INTERVAL_S = 0.1  # at most 10 UI updates a second, whatever the trial rate
-RESUMABLE = {"cancelled", "budget_exhausted", "failed", "running"}
+RESUMABLE = {RunStatus.CANCELLED, RunStatus.BUDGET_EXHAUSTED, RunStatus.FAILED, RunStatus.RUNNING,
+             RunStatus.INTERRUPTED}
 
 TRIAL_COLUMNS = (
     ("Arm", 8), ("Task", 14), ("Context", 7), ("Rep", 3), ("Status", 7), ("Pass", 4),
