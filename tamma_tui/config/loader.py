@@ -193,7 +193,7 @@ class LoadedExperiment:
 
 def _tamma_role(experiment: Path, tamma_config: str, role: str, field: str) -> tuple[Path, dict[str, Any], str]:
     """(file, AgentConfig fields, source label) of a role of a tamma.config.json."""
-    from tamma_tui.integration.tamma_config import resolve_role
+    from tamma_tui.config.tamma_roles import resolve_role
 
     path = (experiment.parent / tamma_config).resolve()
     if not path.is_file():

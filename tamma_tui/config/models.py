@@ -179,7 +179,7 @@ class AgentConfig(_Strict):
     def _tamma_capabilities(cls, data: Any) -> Any:
         """``capabilities.contextWindowTokens`` is the window and ``costPerToken`` prices the
         trial, unless the benchmark's own ``context``/``pricing`` blocks say otherwise; Tamma's
-        provider names map onto ours (integration/providers.py)."""
+        provider names map onto ours (config/tamma_providers.py)."""
         if not isinstance(data, dict):
             return data
         out = dict(data)

@@ -116,12 +116,9 @@ def _dump(value: Any, indent_unit: str | None, base_indent: str, ensure_ascii: b
     return body.replace("\n", "\n" + base_indent)
 
 
-def splice(text: str, old: Any, new: Any) -> str | None:
+def splice(text: str, old: Any, new: Any, style: Any) -> str | None:
     """``text`` edited to hold ``new``, touching only what changed; None when an edit is
-    not one this can place (the caller re-serialises)."""
-    from .json_text import detect_style
-
-    style = detect_style(text)
+    not one this can place (the caller re-serialises). ``style``: its JsonStyle."""
     try:
         spans = locate(text)
     except (AssertionError, IndexError, ValueError, AttributeError):

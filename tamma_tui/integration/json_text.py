@@ -60,7 +60,7 @@ def rewrite(original: str, data: Any) -> str:
         return original
     from .json_spans import splice
 
-    edited = splice(original, old, data)
+    edited = splice(original, old, data, detect_style(original))
     return edited if edited is not None else detect_style(original).dump(data)
 
 

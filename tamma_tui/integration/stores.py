@@ -22,8 +22,8 @@ from typing import Any, Protocol
 
 from tamma_tui.errors import BadInput, DriftError, Refused, StoreError
 from tamma_tui.integration import json_text
-from tamma_tui.integration.secrets import refuse_inline_secrets
-from tamma_tui.integration.tamma_config import CHAIN_PARAMETERS, resolve_role, validate_document
+from tamma_tui.config.secrets import refuse_inline_secrets
+from tamma_tui.config.tamma_roles import CHAIN_PARAMETERS, resolve_role, validate_document
 
 TOKEN_ENV = "TAMMA_API_TOKEN"
 #: Our canonical parameter names and Tamma's spelling of them.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,6 +24,14 @@ import yaml
 from tamma_tui.store.handle import Database
 
 PREVIOUS, CANDIDATE = "baseline", "candidate"
+
+
+@dataclass(frozen=True)
+class CanaryResult:
+    verdict: str  # verified | failed | inconclusive
+    reason: str
+    run_id: int | None
+    details: dict[str, Any]
 
 
 def unused_tasks(suite_ref: str, contexts: list[str], used: set[str], limit: int) -> list[str]:
@@ -75,7 +84,6 @@ def run_canary(db: Database, *, change_id: int, previous: dict[str, Any], candid
                evidence: dict[str, Any], max_tasks: int = 12, trials: int = 1,
                on_event: Callable[[Any], None] | None = None):
     from tamma_tui.errors import BadInput
-    from tamma_tui.services.changes import CanaryResult
     from tamma_tui.services.experiments import run_experiment
     from tamma_tui.services.reports import report_for_run
 

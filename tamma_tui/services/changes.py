@@ -16,7 +16,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from tamma_tui.errors import BadInput, DriftError, Refused, StoreError
@@ -345,7 +344,21 @@ def apply(db: Database, change_id: int | str, *, actor: str) -> dict[str, Any]:
         table.touch(session, change)
         _audit(session, change, "change.apply", actor, before=live.sha256, after=after.sha256,
                reason=change.reason, agent_id=after.agent_id)
+        _supersede_others(session, change, actor)
         return as_json(change)
+
+
+def _supersede_others(session, applied, actor: str) -> None:
+    """Open changes of the same target were based on the document this one replaced."""
+    from tamma_tui.store import changes as table
+
+    for other in table.open_for_store(session, applied.store, applied.target):
+        if other.id != applied.id:
+            other.state = "superseded"
+            other.reason = f"change {applied.id} changed the live configuration"
+            table.touch(session, other)
+            _audit(session, other, "change.supersede", actor, before=other.base_sha256,
+                   after=applied.proposed_sha256, reason=other.reason)
 
 
 def rollback(db: Database, change_id: int | str, *, reason: str, actor: str) -> dict[str, Any]:
@@ -395,14 +408,6 @@ def rollback(db: Database, change_id: int | str, *, reason: str, actor: str) -> 
 # -- verify: a confirmatory canary -------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CanaryResult:
-    verdict: str  # verified | failed | inconclusive
-    reason: str
-    run_id: int | None
-    details: dict[str, Any]
-
-
 def verify(db: Database, change_id: int | str, *, actor: str, max_tasks: int = 12, trials: int = 1,
            on_event: Callable[[Any], None] | None = None) -> dict[str, Any]:
     """Run the live config against the pre-change snapshot on tasks the evidence did not use,
@@ -448,9 +453,9 @@ def verify(db: Database, change_id: int | str, *, actor: str, max_tasks: int = 1
 
 
 def as_json_by_id(db: Database, change_id: int | str) -> dict[str, Any]:
-    from sqlmodel import Session
+    from tamma_tui.store.db import transaction
 
-    with Session(db, expire_on_commit=False) as session:
+    with transaction(db) as session:
         return as_json(_load(session, change_id))
 
 
@@ -475,9 +480,9 @@ def show(db: Database, change_id: int | str) -> dict[str, Any]:
 
 
 def _diff_of(db: Database, change_id: int | str) -> str:
-    from sqlmodel import Session
+    from tamma_tui.store.db import transaction
 
-    with Session(db) as session:
+    with transaction(db) as session:
         return _load(session, change_id).diff_text
 
 

@@ -66,7 +66,7 @@ def import_tamma_role(path: str | Path, role: str) -> tuple[AgentConfig, dict]:
     """A role of a tamma.config.json as a Tamma Bench agent config (nothing is stored)."""
     from tamma_tui.config.loader import validate_model
     from tamma_tui.integration.json_text import parse
-    from tamma_tui.integration.tamma_config import resolve_role
+    from tamma_tui.config.tamma_roles import resolve_role
 
     p = Path(path).resolve()
     if not p.is_file():

@@ -203,3 +203,31 @@ def test_apply_to_tamma_api_and_roll_back(work, capsys, monkeypatch):
     exported = capsys.readouterr().out
     assert "tok-abcdef-123456" not in exported and exported.count("\n") == 5
     assert cli(folder, "audit", "verify") == 0
+
+
+def test_dir_store_keeps_tamma_spelling(tmp_path, sim_url, capsys):
+    """A spec AgentConfig in a dir: store: the change is written in Tamma's camelCase."""
+    from tamma_tui.services.experiments import run_experiment
+    from tamma_tui.store.db import open_database
+
+    agents = tmp_path / "agents"
+    agents.mkdir()
+    spec = json.loads((ROOT / "tests" / "config" / "fixtures" / "tamma_agent_config.json").read_text())
+    spec.update(provider="openai", model="sim-medium", base_url=sim_url, api_key_env=None)
+    spec["capabilities"]["supportsTools"] = False
+    (agents / "reviewer-1.json").write_text(json.dumps(spec, indent=2) + "\n")
+    original = (agents / "reviewer-1.json").read_text()
+    (tmp_path / "exp.yaml").write_text(
+        "name: dir-test\nsuite: tamma-core\ncontexts: [code_review]\nmax_tasks: 3\n"
+        "baseline: agents/reviewer-1.json\n"
+        "variants:\n  - name: longer\n    overrides: {parameters: {maxTokens: 3000}}\n")
+    engine = open_database(tmp_path / "bench.db")
+    run_id = run_experiment(tmp_path / "exp.yaml", db=engine).run_id
+    assert cli(tmp_path, "changes", "propose", str(run_id), "--variant", "longer", "--store", f"dir:{agents}") == 0
+    change_id = int(capsys.readouterr().out.splitlines()[-1])
+    assert cli(tmp_path, "changes", "approve", str(change_id), "--reason", "room to answer") == 0
+    assert cli(tmp_path, "changes", "apply", str(change_id)) == 0
+    written = (agents / "reviewer-1.json").read_text()
+    assert written == original.replace('"maxTokens": 1500', '"maxTokens": 3000')
+    assert cli(tmp_path, "changes", "history", "reviewer-1", "--json") == 0
+    assert [c["state"] for c in json_lines(capsys)] == ["applied"]

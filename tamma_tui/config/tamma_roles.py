@@ -91,7 +91,7 @@ def _role_config(value: Any, path: str, where: str, *, partial: bool) -> None:
 
 def validate_document(doc: Any, where: str) -> dict[str, Any]:
     """Tamma's own validation rules, as one-line ``WHERE: FIELD: REASON`` errors."""
-    from tamma_tui.integration.secrets import refuse_inline_secrets
+    from tamma_tui.config.secrets import refuse_inline_secrets
 
     if not isinstance(doc, dict):
         raise _bad(where, "(top level)", f"expected an object, got {type(doc).__name__}")
