@@ -13,4 +13,4 @@ VERSION_TABLE = "tamma_alembic_version"
 SCRIPT_LOCATION = str(Path(__file__).parent)
 
 #: The head revision(s) of the scripts in ``versions/``.
-HEADS: frozenset[str] = frozenset({"0007_optimise"})
+HEADS: frozenset[str] = frozenset({"0003b_live"})
