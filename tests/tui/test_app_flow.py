@@ -237,3 +237,34 @@ async def test_compare_opened_during_a_run_is_labelled_interim_and_reloads_when_
         assert not compare.query("#interim")
         assert compare.detail.summary.status == "completed"
         assert compare.detail.summary.done == 48 > interim_done
+
+
+async def test_table_keys_work_in_every_table_and_f1_lists_them(app_factory):
+    from textual.widgets import DataTable
+
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = next(t for t in app.screen.query(DataTable) if t.row_count >= 3)
+        table.focus()
+        table.move_cursor(row=0)
+        await pilot.press("j", "j")
+        assert table.cursor_row == 2
+        await pilot.press("k")
+        assert table.cursor_row == 1
+        await pilot.press("G")
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("g")
+        assert table.cursor_row == 0
+        await pilot.press("end")
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("home")
+        assert table.cursor_row == 0
+        await pilot.press("f1")
+        await pilot.pause()
+        help_table = app.screen.query_one("#help-table")
+        listed = " | ".join(f"{help_table.get_row_at(i)[0]} {help_table.get_row_at(i)[1]}"
+                            for i in range(help_table.row_count))
+        for expected in ("Enter", "Tab", "n New experiment", "j Down", "k Up", "home, g",
+                         "end, G", "h Scroll left", "l Scroll right"):
+            assert expected in listed, (expected, listed)
