@@ -3,6 +3,7 @@ launch, directed messages instead of mailboxes, and the screen registry."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import time
 from pathlib import Path
@@ -268,3 +269,32 @@ async def test_table_keys_work_in_every_table_and_f1_lists_them(app_factory):
         for expected in ("Enter", "Tab", "n New experiment", "j Down", "k Up", "home, g",
                          "end, G", "h Scroll left", "l Scroll right"):
             assert expected in listed, (expected, listed)
+
+
+async def test_enter_on_a_trial_opens_that_repeat(tmp_path):
+    from tamma_tui.services.experiments import run_experiment
+    from tamma_tui.store.db import open_database
+    from tamma_tui.tui.app import AppServices, TammaApp
+
+    work = _workdir(tmp_path)
+    exp = work / "rep.yaml"
+    exp.write_text(
+        "name: repeats\nsuite: tamma-match\ntrials: 3\nseed: 3\nmax_tasks: 1\n"
+        "baseline: sample_configs/agents/baseline.yaml\n"
+        "variants:\n  - {name: large, config: sample_configs/agents/large.yaml}\n"
+    )
+    db = open_database(tmp_path / "rep.db")
+    run_id = (await asyncio.to_thread(run_experiment, str(exp), db=db)).run_id
+    app = TammaApp(services=AppServices(db_engine=db, workdir=work), start_mode="run", run_id=run_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#trials")
+        index = next(i for i in range(table.row_count) if table.key_at(i)[2] == 2)
+        _arm, task, repeat = table.key_at(index)
+        table.focus()
+        table.move_to(index)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "AnswersScreen"
+        head = static_text(app.screen.query_one("#answers-head"))
+        assert head.startswith(f"Task {task}, repeat {repeat}"), head

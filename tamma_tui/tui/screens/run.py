@@ -394,9 +394,9 @@ class RunScreen(TammaScreen):
             return
         from .compare import AnswersScreen
 
-        arm, task, _ = event.key
+        arm, task, repeat = event.key
         detail = self._detail
         baseline = detail.baseline if detail else arm
         arms = detail.summary.arms if detail else (arm,)
         other = arm if arm != baseline else next((a for a in arms if a != baseline), arm)
-        self.app.push_screen(AnswersScreen(self._shown_run, task, (baseline, other)))
+        self.app.push_screen(AnswersScreen(self._shown_run, task, (baseline, other), repeat=repeat))
