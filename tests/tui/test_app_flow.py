@@ -298,3 +298,18 @@ async def test_enter_on_a_trial_opens_that_repeat(tmp_path):
         assert type(app.screen).__name__ == "AnswersScreen"
         head = static_text(app.screen.query_one("#answers-head"))
         assert head.startswith(f"Task {task}, repeat {repeat}"), head
+
+
+def test_the_configs_diff_compares_with_the_previous_version_not_the_previous_row():
+    from types import SimpleNamespace as V
+
+    from tamma_tui.tui.screens.configs import previous_version
+
+    # Stored in this order: 1.0, 1.10, then 1.9 (an older file stored late), then 1.10 edited.
+    v10, v110, v19, v110b = V(version="1.0"), V(version="1.10"), V(version="1.9"), V(version="1.10")
+    stored = [v10, v110, v19, v110b]
+    assert previous_version(stored, v110) is v19
+    assert previous_version(stored, v110b) is v19
+    assert previous_version(stored, v19) is v10
+    assert previous_version(stored, v10) is None
+    assert previous_version([V(version="2"), (b := V(version="2"))], b).version == "2"
