@@ -75,6 +75,14 @@ def metric(name: str) -> Metric:
         raise KeyError(f"unknown metric {name!r}; expected one of {', '.join(METRICS)}") from None
 
 
+#: Reserved arm names. The A/A copy re-runs the baseline to measure noise; the pinned arm
+#: re-runs a frozen configuration to tell provider drift from config changes. Neither is
+#: ever a candidate in a decision.
+AA_ARM = "baseline-aa"
+PINNED_ARM = "pinned"
+REFERENCE_ARMS: frozenset[str] = frozenset({AA_ARM, PINNED_ARM})
+
+
 class TrialStatus(StrEnum):
     OK = "ok"
     ERROR = "error"

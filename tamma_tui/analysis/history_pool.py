@@ -33,7 +33,7 @@ def pool_baseline_history(engine, run, frame: pd.DataFrame, arms: Sequence[dict[
         return frame, info
     sources = queries.baseline_history_runs(engine, config_sha256=base["config_sha256"], suite=run.suite,
                                             exclude_run=run.id,
-                                            suite_version=getattr(run, "suite_version", None))
+                                            suite_version=getattr(run, "suite_version", None) or None)
     if not sources:
         info["reason"] = "no earlier run of this configuration on this suite"
         return frame, info

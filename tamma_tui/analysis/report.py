@@ -36,7 +36,7 @@ from scipy import stats as sps
 
 from tamma_tui.errors import BadInput
 from tamma_tui.stats.permutation import sign_flip_test
-from tamma_tui.vocabulary import CONTEXTS
+from tamma_tui.vocabulary import AA_ARM, CONTEXTS, PINNED_ARM
 
 from .bootstrap import grouped_mean_studentized
 from .choice import arm_means, evaluate_utility, parse_utility, probability_best
@@ -50,7 +50,6 @@ from .missingness import describe as describe_missingness, missingness_check
 from .scales import effect_scales
 
 SCHEMA_VERSION = 2
-AA_ARM = "baseline-aa"
 #: Above this many trials the bootstrap extras are off unless asked for (and say so).
 ROBUSTNESS_AUTO_LIMIT = 100_000
 
@@ -80,6 +79,7 @@ def build_report(
     seed = int(run_id or 0) if seed is None else int(seed)
     utility_tree = parse_utility(utility)
     arm_info = _arm_list(trials, arms)
+    _count_void_grades(trials, arm_info)
     names = [a["name"] for a in arm_info]
     baseline = next((a["name"] for a in arm_info if a["baseline"]), names[0] if names else None)
     if robustness is None:
@@ -102,8 +102,8 @@ def build_report(
     metrics = [m for j, m in enumerate(cube.metrics) if present[j] or m == primary_metric]
     decision_context = context or "all"
     guards = _parse_guardrails(guardrails, cube, baseline, decision_context)
-    # The A/A arm is the baseline run again: it measures noise and is never a candidate.
-    variants = [n for n in names if n not in (baseline, AA_ARM)]
+    # The A/A copy and the pinned configuration are references, never candidates.
+    variants = [n for n in names if n not in (baseline, AA_ARM, PINNED_ARM)]
     has_aa = AA_ARM in names and baseline != AA_ARM
 
     summary = _summary(cube, contexts, metrics, alpha)
@@ -274,6 +274,17 @@ def _baseline_mean(cube: TaskCube | None, baseline: str | None, metric: str, ctx
     m = cube.means[b, cube.context_mask(ctx), j]
     m = m[np.isfinite(m)]
     return float(m.mean()) if m.size else None
+
+
+def _count_void_grades(trials: pd.DataFrame, arm_info: list[dict[str, Any]]) -> None:
+    """Each arm's grades voided for tampering (scored as failures; counted apart, so the
+    reader sees cheating separately from honest failures)."""
+    if "grade_integrity" not in trials.columns:
+        return
+    void = trials.loc[trials["grade_integrity"].astype("object") == "void", "arm"].astype(str)
+    counts = void.value_counts()
+    for arm in arm_info:
+        arm["void_grades"] = int(counts.get(arm["name"], 0))
 
 
 def _arm_list(trials: pd.DataFrame, arms: Sequence[dict[str, Any]] | None) -> list[dict[str, Any]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tamma_tui.vocabulary import PINNED_ARM
+
 import copy
 import hashlib
 import json
@@ -242,5 +244,5 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
         ppath = (p.parent / spec.pinned).resolve()
         if not ppath.is_file():
             raise BadInput(f"config not found: {spec.pinned}", file=p, field="pinned")
-        arms.append(ArmSpec("pinned", _agent_config(read_mapping(ppath), ppath, ppath), False, str(ppath)))
+        arms.append(ArmSpec(PINNED_ARM, _agent_config(read_mapping(ppath), ppath, ppath), False, str(ppath)))
     return LoadedExperiment(spec=spec, path=p.resolve(), arms=arms)

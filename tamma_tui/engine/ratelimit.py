@@ -13,7 +13,6 @@ from typing import Callable
 
 from tamma_tui.providers.tokens import tokens_for_chars
 
-
 # The one estimate (providers/tokens.py), counted from a number of characters.
 estimate_tokens = tokens_for_chars
 

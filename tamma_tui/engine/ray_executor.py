@@ -122,7 +122,8 @@ class TrialWorker:
         if completion is not None:
             try:
                 result = await asyncio.to_thread(grade, task, completion.text)
-                graded = {"passed": bool(result.passed), "score": float(result.score), "details": result.details}
+                graded = {"passed": bool(result.passed), "score": float(result.score), "details": result.details,
+                          "integrity": result.integrity}
             except Exception as exc:
                 grade_error = f"grader failed: {type(exc).__name__}: {exc}"
         return RemoteOutcome(

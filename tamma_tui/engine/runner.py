@@ -358,7 +358,8 @@ class Runner:
             graded, grade_error, placement = remote
             if graded is not None:
                 grade = Grade(passed=graded["passed"], score=graded["score"],
-                              details={**graded["details"], "executor": placement})
+                              details={**graded["details"], "executor": placement},
+                              integrity=graded.get("integrity", "ok"))
             else:
                 extra_details = {"executor": placement}
         elif called.completion is not None:
@@ -584,7 +585,6 @@ class Runner:
             if verdict != CONTINUE:
                 self._stop_reason = RunStatus.COMPLETED if verdict == STOP_MAX else RunStatus.STOPPED_EARLY
                 return
-
 
 
 async def run_plan(

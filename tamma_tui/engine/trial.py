@@ -78,6 +78,7 @@ class TrialRecord:
     response_hash: str | None = None
     response_text: str | None = None
     grade_details: str | None = None
+    grade_integrity: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -156,4 +157,5 @@ def build_record(
     return TrialRecord(
         **common, **measured, status=_OK, error_message=note, passed=bool(grade.passed),
         score=float(grade.score), grade_details=_encode_details(grade.details),
+        grade_integrity=grade.integrity,
     )

@@ -45,8 +45,14 @@ def task_stability(outcomes: Iterable[tuple], config_of: Mapping[tuple[int, str]
         acc[1] += sum(seq)
         acc[2] += sum(1 for a, b in zip(seq, seq[1:]) if a != b)
         acc[3] += max(len(seq) - 1, 0)
+    return stability_from_counts((task_id, context, *acc) for (task_id, context), acc in merged.items())
+
+
+def stability_from_counts(rows: Iterable[tuple]) -> list[TaskStability]:
+    """``rows``: (task_id, context, attempts, passes, flips, successive pairs), as
+    ``store.history.task_flip_counts`` counts them. Most unstable first."""
     out = []
-    for (task_id, context), (n, passes, flips, pairs) in merged.items():
+    for task_id, context, n, passes, flips, pairs in rows:
         rate = flips / pairs if pairs else 0.0
         out.append(TaskStability(task_id, context, n, passes / n if n else 0.0, flips, rate,
                                  n >= MIN_ATTEMPTS and rate >= FLAKY_FLIP_RATE))

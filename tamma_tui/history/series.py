@@ -17,7 +17,7 @@ import numpy as np
 from tamma_tui.store import history as store
 from tamma_tui.vocabulary import CONTEXTS, METRIC_SPECS
 
-PINNED_ARM = "pinned"
+from tamma_tui.vocabulary import PINNED_ARM  # noqa: E402,F401  (re-exported)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ def key_env_for(config: AgentConfig) -> str | None:
     if config.api_key_env:
         return config.api_key_env
     return DEFAULT_KEY_ENV if config.base_url is None and config.provider == "openai" else None
+
+
 _perf = time.perf_counter
 _USER_AGENT = f"tamma-bench/{__version__}"
 

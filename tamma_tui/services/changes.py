@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from tamma_tui.errors import BadInput, DriftError, OperationFailed, Refused, StoreError
+from tamma_tui.errors import BadInput, DriftError, Refused, StoreError
 from tamma_tui.store.handle import Database
 
 STATES = ("proposed", "approved", "rejected", "applied", "verified", "rolled_back", "superseded")
@@ -216,6 +216,17 @@ def propose(db: Database, run_id: int, variant: str, store_spec: str, *, target:
                run_id=int(run_id), variant=variant, change_sha256=change.change_sha256, ops=ops,
                measured_on_live=evidence["measured_on_live"])
         return as_json(change)
+
+
+def suggested_store(db: Database, run_id: int) -> str:
+    """The store a run's baseline came from, when it was a Tamma role (``tamma-file:PATH``)."""
+    from tamma_tui.store.changes import config_canonical
+    from tamma_tui.store.queries import arm_configs
+
+    base = next((a for a in arm_configs(db, int(run_id)) if a["baseline"]), None)
+    config = config_canonical(db, base["config_sha256"]) if base else None
+    agent_id = str((config or {}).get("agentId") or "")
+    return agent_id.split("@", 1)[1] if agent_id.startswith("tamma:") and "@" in agent_id else ""
 
 
 def _default_target(base_cfg: dict[str, Any]) -> str:

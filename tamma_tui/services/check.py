@@ -26,12 +26,11 @@ from .history import _plan, _pool, _tables, applied_between, check_metric, flaky
 AGAINST_MODES = ("last-accepted", "history")
 
 
-def _audit(session, action: str, subject: str, **details: Any) -> None:
-    """One audit event in the caller's transaction (the hash-chained log, once on main,
-    takes this over)."""
-    from tamma_tui.store import repo
+def _audit(session, action: str, subject: str, *, reason: str = "", **details: Any) -> None:
+    """One event in the hash-chained audit log, in the caller's transaction."""
+    from tamma_tui.store.audit import append_event
 
-    repo.record_audit(session, action, subject, actor=_actor(), **details)
+    append_event(session, actor=_actor(), action=action, subject=subject, reason=reason, details=details)
 
 
 def _actor() -> str:

@@ -67,7 +67,7 @@ def prepare(
     """Load and check the experiment, its suite and every arm's provider. Raises BadInput."""
     from tamma_tui.providers.factory import preflight
     from tamma_tui.suites.registry import load_suite
-    from tamma_tui.suites.sandbox import check_can_grade, isolation_level
+    from tamma_tui.suites.sandbox import check_can_grade, hide_path, isolation_level
     from tamma_tui.suites.version import suite_version
 
     if max_tasks is not None and max_tasks < 1:
@@ -82,6 +82,9 @@ def prepare(
     plan = build_plan(loaded, suite, aa=aa, max_tasks=max_tasks)
     if any(t.grader_kind in ("development", "testing") for t in plan.tasks):
         check_can_grade()  # agent code would run as root: refuse unless the user opted in
+    if suite.source:  # a user suite's answers and hidden tests: never visible to agent code
+        source = Path(suite.source)
+        hide_path(source if source.is_dir() else source.parent)
     use_sequential = sequential or spec.sequential.enabled
     if use_sequential and spec.session == "mixed":
         raise BadInput("sequential monitoring needs session: isolated", file=loaded.path, field="sequential")
@@ -244,6 +247,7 @@ def run_experiment(
     from tamma_tui.store import repo
     from tamma_tui.store.handle import as_database
     from tamma_tui.store.models import utcnow
+    from tamma_tui.store.write_errors import StoreFull
     from tamma_tui.suites.graders import grade
     from tamma_tui.suites.prompts import render_user_prompt
 
@@ -315,9 +319,14 @@ def run_experiment(
         # Stored < planned minus skipped: some finished trial never reached the disk.
         status = RunStatus.INCOMPLETE
         message = message or f"{result.done - done} finished trial(s) not stored"
-    repo.retry_when_busy(
-        lambda: repo.update_run(db, run_id, status=status, cost_usd=result.cost_usd, finished_at=utcnow())
-    )
+    try:
+        repo.retry_when_busy(
+            lambda: repo.update_run(db, run_id, status=status, cost_usd=result.cost_usd, finished_at=utcnow())
+        )
+    except StoreFull as exc:
+        # The disk filled up: the trials that fit are stored; say so in the one line.
+        status = RunStatus.INCOMPLETE
+        message = f"{message + '; ' if message else ''}the run's final status could not be stored ({exc})"
     error_rate = errors / done if done else 0.0
     return RunOutcome(
         run_id=run_id,

@@ -50,16 +50,8 @@ def check_context(context: str | None) -> None:
 
 
 def applied_changes(engine: Engine, agent_id: str) -> list[AppliedChange]:
-    """Applied change requests of an agent, through ``store.changes.applied_changes`` when
-    that module exists (it arrives with the Tamma-integration room); none before."""
-    try:
-        from tamma_tui.store import changes as store_changes  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    reader = getattr(store_changes, "applied_changes", None)
-    if reader is None:
-        return []
-    return [as_applied_change(row, agent_id) for row in reader(engine, agent_id)]
+    """The agent's applied change requests (``store/changes.py``), as effectiveness reads them."""
+    return [as_applied_change(row, agent_id) for row in store.applied_changes(engine, agent_id)]
 
 
 def as_applied_change(row: Any, agent_id: str) -> AppliedChange:
@@ -217,9 +209,7 @@ def flaky_tasks(engine: Engine, agent_id: str, *, context: str | None = None, li
     if not arms:
         raise BadInput(f"no runs of agent {agent_id!r}", field="AGENT")
     chosen = [a for a in pick_arms(arms) if a["role"] == "current"]
-    config_of = {(a["run_id"], a["arm"]): a["config_sha256"] for a in chosen}
-    outcomes = store.task_outcomes(engine, config_of)
-    rows = flaky.task_stability(outcomes, config_of)
+    rows = flaky.stability_from_counts(store.task_flip_counts(engine, ((a["run_id"], a["arm"]) for a in chosen)))
     if context and context != "all":
         rows = [r for r in rows if r.context == context]
     return [r.as_dict() for r in rows[:limit]]

@@ -132,7 +132,10 @@ def _resolve_effect(text: str | float | None, baseline_mean: float | None, flag:
 
     if text is None:
         raise BadInput("give the change to detect (e.g. 0.1, or 5% of the baseline)", field=flag)
-    value, relative = parse_margin("effect", text)
+    try:
+        value, relative = parse_margin("effect", text)
+    except BadInput:
+        raise BadInput(f"must be a number or a percentage like 5%, got {text!r}", field=flag) from None
     if relative:
         if baseline_mean is None or baseline_mean == 0:
             raise BadInput("a relative change needs the baseline's mean (use --from-run)", field=flag)

@@ -7,9 +7,10 @@ by the caller override them. The CLI and the app both call `report_for_run`.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy.engine import Engine
+if TYPE_CHECKING:  # the store owns SQL; services only pass its engine along
+    from sqlalchemy.engine import Engine
 
 from tamma_tui.analysis.metrics import format_halfwidth, format_value, short_label
 
@@ -181,12 +182,15 @@ def _comparison_cells(row: dict[str, Any]) -> list[str]:
             _ci(metric, boot.get("ci_low"), boot.get("ci_high"), signed=True)]
 
 
-_ARMS_HEADER = ["arm", "baseline", "config", "trials", "errors"]
+_ARMS_HEADER = ["arm", "baseline", "config", "trials", "errors", "void grades"]
 
 
 def _arm_rows(report: dict[str, Any]) -> list[list[str]]:
+    # Void grades (the agent's code tampered with its grading) count as failures in the
+    # figures and are shown apart here.
     return [[a["name"], "yes" if a["baseline"] else "", (a.get("config_sha256") or "-")[:12],
-             str(a.get("n_trials")), str(a.get("n_errors", 0))] for a in report["arms"]]
+             str(a.get("n_trials")), str(a.get("n_errors", 0)), str(a.get("void_grades", 0))]
+            for a in report["arms"]]
 
 
 def _guardrail_cells(g: dict[str, Any]) -> list[str]:

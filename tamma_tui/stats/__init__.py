@@ -11,7 +11,12 @@ task is the unit of analysis, and NaN inputs are dropped (pairwise where paired)
   multiple        Holm, Benjamini-Hochberg (input order, NaN passed through)
   power           sample size / MDE: Connor + exact McNemar power, paired t (noncentral t),
                   Miller (2024) repeated trials per task
-  sequential      mSPRT always-valid p-values and confidence sequences
+  permutation     the primary test: sign-flip permutation on per-task differences (exact
+                  McNemar at one trial, exact enumeration, seeded Monte Carlo, never p = 0)
+  sequential      mSPRT always-valid p-values; the betting confidence sequence the
+                  monitor uses (valid at every look, variance-adaptive)
+  design          sizing the decision: correction over variants, guardrails jointly,
+                  cheapest (tasks, trials) pair
   noninferiority  one-sided guardrail tests (paired t; Tango score for paired 0/1)
   bayes           Beta-binomial probability that the variant is better
   changepoints    E-divisive means and binary segmentation for metric histories
@@ -52,9 +57,26 @@ from .power import (
     repeated_trials_variance,
 )
 from .proportions import clopper_pearson, newcombe_paired_interval, wilson_interval
-from .sequential import msprt_confidence_sequence, msprt_log_lr, msprt_pvalues
+from .design import cheapest_design, decision_power, tasks_for_decision
+from .permutation import SignFlipResult, sign_flip_test
+from .sequential import (
+    ConfidenceSequence,
+    betting_confidence_sequence,
+    msprt_confidence_sequence,
+    msprt_log_lr,
+    msprt_pvalues,
+    sequential_decisions,
+)
 
 __all__ = [
+    "ConfidenceSequence",
+    "SignFlipResult",
+    "betting_confidence_sequence",
+    "cheapest_design",
+    "decision_power",
+    "sequential_decisions",
+    "sign_flip_test",
+    "tasks_for_decision",
     "ChangePoint",
     "binary_segmentation",
     "e_divisive_means",

@@ -11,7 +11,7 @@ import inspect
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 from scipy import stats
@@ -36,6 +36,30 @@ class TestResult:
     estimate: float
     df: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    level: float | None = None  # the confidence level of (ci_low, ci_high), when known
+
+    @property
+    def pvalue(self) -> float:
+        """scipy's name for the p-value."""
+        return self.p_value
+
+    def confidence_interval(self, confidence_level: float | None = None) -> ConfidenceInterval:
+        """scipy-style interval. At another level than the one computed, a t interval is
+        recomputed from the stored standard error and df (paired t); otherwise ValueError."""
+        if confidence_level is None or (self.level is not None and math.isclose(confidence_level, self.level)):
+            return ConfidenceInterval(self.ci_low, self.ci_high)
+        se, df = self.extra.get("se"), self.df
+        if se is None or df is None or not 0 < confidence_level < 1:
+            raise ValueError("this result's interval was computed at one level only")
+        if se == 0:
+            return ConfidenceInterval(NAN, NAN)
+        half = float(stats.t.isf((1 - confidence_level) / 2, df)) * se
+        return ConfidenceInterval(self.estimate - half, self.estimate + half)
+
+
+class ConfidenceInterval(NamedTuple):
+    low: float
+    high: float
 
 
 def _nan_result(**extra: Any) -> TestResult:
@@ -135,7 +159,7 @@ def paired_t(x: ArrayLike, y: ArrayLike, *, alpha: float = 0.05) -> TestResult:
     p = float(min(1.0, 2 * stats.t.sf(abs(t), df)))
     half = float(stats.t.isf(alpha / 2, df)) * se
     extra.update(sd_diff=sd, se=se)
-    return TestResult(t, p, mean - half, mean + half, mean, float(df), extra)
+    return TestResult(t, p, mean - half, mean + half, mean, float(df), extra, level=1 - alpha)
 
 
 # ---------------------------------------------------------------- Wilcoxon signed-rank

@@ -11,7 +11,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Column, Text, and_, case, func, inspect, or_, select
+from sqlalchemy import Column, Text, and_, case, func, inspect, literal, or_, select, tuple_
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel
 
@@ -121,16 +121,14 @@ def task_means(engine: Engine, run_arms: Iterable[tuple[int, str]], columns: Seq
             value = case((finished, value), else_=None)
         exprs.append(func.avg(value))
     out: list[tuple] = []
-    run_ids = sorted({r for r, _ in pairs})
-    wanted = set(pairs)
     with engine.connect() as conn:
-        for start in range(0, len(run_ids), 500):
-            chunk = run_ids[start:start + 500]
+        for start in range(0, len(pairs), 1000):  # well under any driver's parameter limit
             stmt = (select(t.c.run_id, t.c.arm, t.c.context, t.c.task_id, func.count(), *exprs)
-                    .where(t.c.run_id.in_(chunk))
+                    .where(tuple_(t.c.run_id, t.c.arm).in_(pairs[start:start + 1000]))
                     .group_by(t.c.run_id, t.c.arm, t.c.context, t.c.task_id))
-            # fetchall: row-by-row fetching costs more than the query on a long history
-            out.extend(tuple(row) for row in conn.execute(stmt).fetchall() if (row[0], row[1]) in wanted)
+            # fetchall, and rows as they come (indexable like tuples): per-row work costs more
+            # than the query on a long history
+            out.extend(conn.execute(stmt).fetchall())
     return out
 
 
@@ -151,6 +149,74 @@ def task_outcomes(engine: Engine, run_arms: Iterable[tuple[int, str]]) -> list[t
                     .order_by(t.c.run_id, t.c.repeat))
             out.extend((r, a, c, k, rep, int(bool(p))) for r, a, c, k, rep, p in conn.execute(stmt).fetchall()
                        if (r, a) in wanted)
+    return out
+
+
+def task_flip_counts(engine: Engine, run_arms: Iterable[tuple[int, str]]) -> list[tuple]:
+    """Per (task, context): attempts, passes, flips and successive pairs over the finished,
+    graded trials of these arms, in run and repeat order, flips counted only between
+    attempts of the same configuration. Counted in SQL (a window over the trials), so a long
+    history costs one row per task, not one per trial."""
+    pairs = list(dict.fromkeys((int(r), str(a)) for r, a in run_arms))
+    if not pairs:
+        return []
+    t = Trial.__table__
+    config_key = func.coalesce(t.c.config_sha256, literal("arm:") + t.c.arm)
+    passed = case((t.c.passed.is_(True), 1), else_=0)
+    previous = func.lag(passed).over(partition_by=(t.c.task_id, t.c.context, config_key),
+                                     order_by=(t.c.run_id, t.c.repeat))
+    attempts = (select(t.c.task_id, t.c.context, passed.label("passed"), previous.label("previous"))
+                .where(tuple_(t.c.run_id, t.c.arm).in_(pairs), t.c.status == "ok", t.c.passed.is_not(None))
+                .subquery())
+    stmt = (select(attempts.c.task_id, attempts.c.context, func.count(), func.sum(attempts.c.passed),
+                   func.sum(case((attempts.c.previous.is_(None), 0),
+                                 (attempts.c.previous != attempts.c.passed, 1), else_=0)),
+                   func.sum(case((attempts.c.previous.is_(None), 0), else_=1)))
+            .group_by(attempts.c.task_id, attempts.c.context))
+    with engine.connect() as conn:
+        return [(k, c, int(n), int(p or 0), int(f or 0), int(q or 0)) for k, c, n, p, f, q in conn.execute(stmt).fetchall()]
+
+
+def applied_changes(engine: Engine, agent_id: str) -> list[dict[str, Any]]:
+    """The agent's applied change requests (kind "change", applied at some point), with when
+    they were applied and rolled back (from the audit log) and what their evidence predicted."""
+    from .changes import ChangeRequest
+    from .models import AuditEvent
+
+    cr, ev, r = ChangeRequest.__table__, AuditEvent.__table__, Run.__table__
+    stmt = (select(cr.c.id, cr.c.agent_id, cr.c.target, cr.c.state, cr.c.evidence_json, cr.c.updated_at, r.c.kind)
+            .select_from(cr).join(r, r.c.id == cr.c.run_id, isouter=True)
+            .where(cr.c.kind == "change", cr.c.state.in_(("applied", "verified", "rolled_back")),
+                   or_(cr.c.target == agent_id, cr.c.agent_id == agent_id)))
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).fetchall()
+        subjects = [f"change:{row[0]}" for row in rows]
+        times: dict[tuple[str, str], datetime] = {}
+        if subjects:
+            for subject, action, at in conn.execute(
+                    select(ev.c.subject, ev.c.action, ev.c.at)
+                    .where(ev.c.subject.in_(subjects), ev.c.action.in_(("change.apply", "change.rolled_back")))
+                    .order_by(ev.c.id)).fetchall():
+                times.setdefault((subject, action), at)  # the first apply, the first rollback
+    out = []
+    for change_id, qualified, target, state, evidence_json, updated_at, run_kind in rows:
+        try:
+            evidence = json.loads(evidence_json or "{}")
+        except json.JSONDecodeError:
+            evidence = {}
+        effect = evidence.get("effect") or {}
+        subject = f"change:{change_id}"
+        out.append({
+            "change_id": str(change_id), "agent_id": agent_id,
+            "applied_at": times.get((subject, "change.apply"), updated_at),
+            "rolled_back_at": times.get((subject, "change.rolled_back"))
+            if state == "rolled_back" else None,
+            "source": evidence.get("source") or ("tune" if run_kind == "tune" else "benchmark winner"),
+            "metric": evidence.get("primary_metric") or "pass_rate", "context": evidence.get("context") or "all",
+            "predicted": effect.get("diff"), "predicted_low": effect.get("ci_low"),
+            "predicted_high": effect.get("ci_high"),
+            "title": f"{evidence.get('variant', '')} from run {evidence.get('run_id', '?')}".strip(),
+        })
     return out
 
 

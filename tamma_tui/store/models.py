@@ -125,6 +125,7 @@ class Trial(SQLModel, table=True):
     response_hash: str | None = None
     response_text: str | None = Field(default=None, sa_column=Column(Text))
     grade_details: str | None = Field(default=None, sa_column=Column(Text))  # JSON
+    grade_integrity: str | None = None  # ok | void | unverified (suites.model.GRADE_INTEGRITY)
     session_position: int | None = None  # position in a mixed-context session
     config_sha256: str | None = None
     started_at: datetime | None = None

@@ -32,13 +32,14 @@ ANALYSIS_COLUMNS: tuple[str, ...] = (
     "attempts",
     "truncated",
     "session_position",
+    "grade_integrity",
 )
 
 _NUMERIC = (
     "passed", "score", "latency_s", "ttft_s", "cost_usd", "prompt_tokens",
     "completion_tokens", "context_utilization", "attempts", "session_position",
 )
-_CATEGORICAL = ("arm", "task_id", "context", "status", "error_kind")
+_CATEGORICAL = ("arm", "task_id", "context", "status", "error_kind", "grade_integrity")
 
 
 def load_trials_frame(

@@ -198,7 +198,8 @@ T = TypeVar("T")
 def retry_when_busy(action: Callable[[], T], *, where: str = "database", give_up_s: float = 120.0,
                     sleep: Callable[[float], Any] = time.sleep) -> T:
     """Run ``action`` (a whole transaction), again with backoff while another writer holds
-    the lock past the busy timeout; after ``give_up_s`` one line, not a traceback."""
+    the lock past the busy timeout; after ``give_up_s`` one line, not a traceback. A full
+    disk raises StoreFull (the driver's one-line reason)."""
     delay = 0.05
     started = time.monotonic()
     while True:
@@ -207,6 +208,8 @@ def retry_when_busy(action: Callable[[], T], *, where: str = "database", give_up
         except (OperationalError, StoreBusy) as exc:
             reason = _driver_reason(exc)
             lowered = reason.lower()
+            if "full" in lowered or "no space" in lowered:
+                raise StoreFull(reason) from None
             if "locked" not in lowered and "busy" not in lowered:
                 raise
             waited = time.monotonic() - started

@@ -11,6 +11,11 @@ DIFFICULTIES = ("easy", "medium", "hard")
 MATCH_MODES = ("exact", "contains", "regex")
 REVIEW_CATEGORIES = ("bug", "security", "error_handling", "performance", "style")
 SEVERITIES = ("low", "medium", "high")
+# A grade's integrity: "ok" (nothing of the agent's could interfere, or the canaries were
+# reported rightly), "void" (a canary was misreported: the agent's code tampered with the
+# grading; scored as a failure and counted apart), "unverified" (the run ended before the
+# canaries ran; the grade is already a failure).
+GRADE_INTEGRITY = ("ok", "void", "unverified")
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,7 @@ class Grade:
     passed: bool
     score: float
     details: Mapping[str, Any] = field(default_factory=dict)
+    integrity: str = "ok"  # one of GRADE_INTEGRITY
 
 
 @dataclass(frozen=True)

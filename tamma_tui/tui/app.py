@@ -75,6 +75,7 @@ SCREENS: tuple[tuple[str, str, str, Callable[[], Any]], ...] = (
     ("5", "compare", "Compare", _screen("compare", "CompareScreen")),
     ("6", "significance", "Significance", _screen("significance", "SignificanceScreen")),
     ("7", "trends", "Trends", _screen("trends", "TrendsScreen")),
+    ("8", "changes", "Changes", _screen("changes", "ChangesScreen")),
     ("0", "community", "Community", _screen("community", "CommunityScreen")),
 )
 

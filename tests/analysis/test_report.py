@@ -404,3 +404,24 @@ def test_relative_guardrail_margins_are_a_share_of_the_baseline_mean():
     base = frame[frame.arm == "baseline"].cost_usd.mean()
     assert g["margin"] == pytest.approx(0.05 * base) and g["margin_as_written"] == "5%"
     assert g["non_inferior"] and report["decision"]["winner"] == "pricey"
+
+
+def test_studentized_bootstrap_aa_coverage_on_a_skewed_metric():
+    rng = np.random.default_rng(5)
+    reps, hits = 600, 0
+    for r in range(reps):
+        mu = rng.normal(1, 0.5, 60)[:, None]  # lognormal latency, tasks differ
+        x = rng.lognormal(mu, 0.8, (60, 3)).mean(1)
+        y = rng.lognormal(mu, 0.8, (60, 3)).mean(1)
+        low, high = grouped_mean_studentized(y - x, n_resamples=400, seed=r)
+        hits += low[0, 0] <= 0 <= high[0, 0]
+    assert 0.93 <= hits / reps <= 0.97
+
+
+def test_same_trials_in_any_row_order_give_byte_identical_json():
+    frame = make_trials({"baseline": 0.0, "v": 0.4, "baseline-aa": 0.0}, n_tasks=40, repeats=3, seed=24)
+    frame.loc[frame.index[:5], "status"] = "error"
+    one = build_report(frame, run_id=9, guardrails=[{"metric": "latency_s", "margin": "10%"}])
+    two = build_report(frame.sample(frac=1.0, random_state=3), run_id=9,
+                       guardrails=[{"metric": "latency_s", "margin": "10%"}])
+    assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True)

@@ -42,8 +42,8 @@ def trial_count(db):
         return conn.execute(text("SELECT COUNT(*) FROM trial")).scalar()
 
 
-def test_import_show_export_round_trip(tmp_path, capsys):
-    db = str(tmp_path / "r.db")
+def test_import_show_export_round_trip(db_url, tmp_path, capsys):
+    db = db_url  # a real SQLite file and a real PostgreSQL database
     rows = sample_rows()
     src = write_csv(tmp_path / "in.csv", rows)
     assert main(["--db", db, "import", str(src)]) == 0
@@ -78,8 +78,8 @@ def test_import_show_export_round_trip(tmp_path, capsys):
     assert len(lines) == len(rows) and json.loads(lines[0])["arm"] in ("baseline", "v2")
 
 
-def test_import_with_other_baseline_name(tmp_path, capsys):
-    db = str(tmp_path / "r.db")
+def test_import_with_other_baseline_name(db_url, tmp_path, capsys):
+    db = db_url  # a real SQLite file and a real PostgreSQL database
     src = write_csv(tmp_path / "in.csv", sample_rows(arms=("old", "new")))
     assert main(["--db", db, "import", str(src)]) == 2
     assert "baseline arm 'baseline' not found" in capsys.readouterr().err
@@ -95,8 +95,8 @@ def test_import_with_other_baseline_name(tmp_path, capsys):
         (lambda rows: rows.append(list(rows[0])), "duplicate trial"),
     ],
 )
-def test_bad_csv_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, mutate, message):
-    db = str(tmp_path / "r.db")
+def test_bad_csv_is_one_line_exit_2_and_writes_nothing(db_url, tmp_path, capsys, mutate, message):
+    db = db_url  # a real SQLite file and a real PostgreSQL database
     rows = sample_rows()
     mutate(rows)
     src = write_csv(tmp_path / "bad.csv", rows)
@@ -108,14 +108,14 @@ def test_bad_csv_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, mutate,
         assert conn.execute(text("SELECT COUNT(*) FROM run")).scalar() == 0
 
 
-def test_missing_columns(tmp_path, capsys):
+def test_missing_columns(db_url, tmp_path, capsys):
     src = write_csv(tmp_path / "bad.csv", [["a", "t"]], header=["arm", "task_id"])
-    assert main(["--db", str(tmp_path / "r.db"), "import", str(src)]) == 2
+    assert main(["--db", db_url, "import", str(src)]) == 2
     assert "missing required column(s): context" in capsys.readouterr().err
 
 
-def test_show_unknown_run(tmp_path, capsys):
-    assert main(["--db", str(tmp_path / "r.db"), "show", "42"]) == 2
+def test_show_unknown_run(db_url, capsys):
+    assert main(["--db", db_url, "show", "42"]) == 2
     assert "run 42 not found" in capsys.readouterr().err
 
 

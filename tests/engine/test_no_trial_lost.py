@@ -149,6 +149,7 @@ def test_a_full_disk_keeps_what_fits_stops_and_fails_the_run(tmp_path, capsys):
     assert out.status == RunStatus.INCOMPLETE and exit_code_for_run(out) == ExitCode.FAILED
     assert 0 < stored < out.total   # what fitted is kept
     assert "disk is full" in out.message and "\n" not in out.message
+    assert repo.get_run(db, out.run_id).status == RunStatus.INCOMPLETE   # an update in place still fits
     assert repo.get_run(db, out.run_id).status == RunStatus.INCOMPLETE
     # Scheduling stopped: far fewer trials ran than were planned.
     assert seen["n"] < out.total // 2
@@ -205,3 +206,28 @@ def test_run_level_writes_wait_for_a_lock_held_past_the_busy_timeout(tmp_path):
     assert failures == [] and len(outcomes) == 4
     for out in outcomes:
         assert out.status == RunStatus.COMPLETED and _stored(db, out.run_id) == out.total
+
+
+def test_a_disk_that_stays_full_still_ends_in_one_line(tmp_path):
+    """The run's own end cannot be written either: still no traceback, exit 1."""
+    db = open_database(tmp_path / "t.db")
+    limit: dict[str, int | None] = {"pages": None}
+
+    @event.listens_for(db, "checkout")
+    def cap_the_file(dbapi_conn, _record, _proxy):
+        pages = limit["pages"] if limit["pages"] is not None else 1_073_741_823
+        dbapi_conn.execute(f"PRAGMA max_page_count={pages}")
+
+    exp = write_experiment(tmp_path)
+    exp.write_text(exp.read_text().replace("trials: 2", "trials: 12").replace("concurrency: 4", "concurrency: 1"))
+
+    def on_event(ev):
+        if isinstance(ev, TrialFinished) and limit["pages"] is None:
+            with db.connect() as conn:
+                limit["pages"] = conn.exec_driver_sql("PRAGMA page_count").scalar()
+
+    out = run_experiment(exp, db=db, on_event=on_event,
+                         engine_overrides={"batch_size": 1, "flush_interval_s": 0.01})
+    assert out.status == RunStatus.INCOMPLETE and exit_code_for_run(out) == ExitCode.FAILED
+    assert "disk is full" in out.message and "\n" not in out.message
+    assert repo.get_run(db, out.run_id).status == RunStatus.INCOMPLETE   # an update in place still fits

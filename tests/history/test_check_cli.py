@@ -83,7 +83,11 @@ def test_last_accepted_skips_a_regression_until_it_is_acknowledged(db, capsys):
     assert json.loads(capsys.readouterr().out)["against"] == f"last-accepted run {ids['c']}"
     with Session(engine) as session:
         (event,) = session.exec(select(AuditEvent).where(AuditEvent.action == "check.ack")).all()
-    assert event.subject == f"run:{ids['c']}" and "new model is cheaper" in event.details_json
+    assert event.subject == f"run:{ids['c']}" and event.reason == "new model is cheaper"
+    assert "2999-01-01" in event.details_json
+    from tamma_tui.store.audit import verify_chain
+
+    assert verify_chain(engine).ok  # it joined the hash-chained log
     # The history shows the acknowledgement as an event.
     assert cli(path, "history", "dev", "--metric", "pass_rate", "--format", "json") == 0
     view = json.loads(capsys.readouterr().out)

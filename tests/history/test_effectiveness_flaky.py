@@ -95,3 +95,56 @@ def test_history_and_check_suggest_rolling_back_the_change_behind_a_regression(a
     monkeypatch.setattr(history, "applied_changes", lambda engine, agent: changes)
     outcome = check.check_run(engine, 30, against="19", record=False)
     assert outcome["verdict"] == "regressed" and outcome["suggest_rollback"] == "cr-2"
+
+
+def test_flip_counts_in_sql_equal_the_python_definition(tmp_path):
+    """store.history.task_flip_counts (a window in SQL) agrees with flaky.task_stability."""
+    from tamma_tui.store import history as store_history
+
+    engine = new_db(tmp_path)
+    v1, v2 = config(engine, "dev", 1), config(engine, "dev", 2)
+    run_arms = []
+    for day in range(6):
+        rid = add_run(engine, day=day, arms=[("baseline", v1 if day < 3 else v2, 0.0)], n_tasks=25, repeats=3,
+                      seed=day, contexts=("development", "testing"))
+        run_arms.append((rid, "baseline"))
+    outcomes = store_history.task_outcomes(engine, run_arms)
+    config_of = {(rid, "baseline"): (v1 if i < 3 else v2) for i, (rid, _) in enumerate(run_arms)}
+    expected = task_stability(outcomes, config_of)
+    from tamma_tui.history.flaky import stability_from_counts
+
+    got = stability_from_counts(store_history.task_flip_counts(engine, run_arms))
+    assert got == expected and any(s.flaky for s in got)
+
+
+def test_applied_change_requests_are_read_from_the_change_store(applied):
+    """The real adapter: a change request applied (audit "change.apply") and rolled back."""
+    import json
+
+    from sqlmodel import Session, select
+
+    from tamma_tui.store.audit import append_event
+    from tamma_tui.store.changes import ChangeRequest
+    from tamma_tui.store.models import AuditEvent
+
+    engine, _ = applied
+    evidence = {"primary_metric": "pass_rate", "context": "all", "variant": "v2", "run_id": 3,
+                "effect": {"diff": 0.3, "ci_low": 0.2, "ci_high": 0.4}}
+    with Session(engine) as session:
+        cr = ChangeRequest(kind="change", state="rolled_back", store="dir:/agents", target="dev", agent_id="dev",
+                           evidence_json=json.dumps(evidence))
+        session.add(cr)
+        session.commit()
+        change_id = cr.id
+    append_event(engine, actor="t", action="change.apply", subject=f"change:{change_id}")
+    append_event(engine, actor="t", action="change.rolled_back", subject=f"change:{change_id}")
+    with Session(engine) as session:  # place the events on the synthetic history's time line
+        for event in session.exec(select(AuditEvent)).all():
+            event.at = T0 + timedelta(days=9, hours=12) if event.action == "change.apply" else T0 + timedelta(days=15)
+            session.add(event)
+        session.commit()
+    view = history.effectiveness_of(engine, "dev")
+    (row,) = view["changes"]
+    assert row["change_id"] == str(change_id) and row["predicted"] == 0.3 and row["source"] == "benchmark winner"
+    assert row["n_after"] == 5 and row["rolled_back_at"].startswith("2026-11-16")
+    assert row["realised"] > 0

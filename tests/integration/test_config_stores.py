@@ -189,7 +189,7 @@ def test_api_400_and_401_leave_the_store_as_it_was(monkeypatch):
         assert "wrong-token-1234" not in str(info.value)
         monkeypatch.setenv("TAMMA_API_TOKEN", "right")
         store = open_store(f"tamma-api:{url}")
-        live = store.read("reviewer")
+        store.read("reviewer")
         kept = json.dumps(api.document, sort_keys=True)
         # the server's own validation answers 400 {"error"}; we refuse before sending when we can
         from tamma_tui.integration import stores

@@ -35,20 +35,20 @@ def count(db, table):
         return conn.execute(text(f"select count(*) from {table}")).scalar()
 
 
-def test_run_row_records_the_plan_and_the_sandbox(tmp_path, sim):
+def test_run_row_records_the_plan_and_the_sandbox(db_url, tmp_path, sim):
     exp = write_sim_experiment(tmp_path, sim.base_url, trials=2)
-    out = run_experiment(exp, db=open_database(tmp_path / "t.db"))  # an open Engine works too
-    run = repo.get_run(open_database(tmp_path / "t.db"), out.run_id)
+    out = run_experiment(exp, db=open_database(db_url))  # an open Engine works too
+    run = repo.get_run(open_database(db_url), out.run_id)
     assert run.total_trials == out.total == 36 and run.trials_per_task == 2 and run.seed == 11
     assert run.isolation == isolation_level() and run.contexts == "development,code_review,testing"
     assert run.status == "completed" and run.finished_at is not None
     assert json.loads(run.analysis_json)["primary_metric"] == "pass_rate"
-    assert count(tmp_path / "t.db", "config_version") == 2
+    assert count(db_url, "config_version") == 2
 
 
-def test_resume_refuses_a_changed_config(tmp_path, sim):
+def test_resume_refuses_a_changed_config(db_url, tmp_path, sim):
     exp = write_sim_experiment(tmp_path, sim.base_url)
-    db = tmp_path / "t.db"
+    db = db_url  # a real SQLite file and a real PostgreSQL database
     out = run_experiment(exp, db=db, max_tasks=1)
     agent = tmp_path / "agents" / "base.yaml"
     agent.write_text(agent.read_text().replace("temperature: 0.2", "temperature: 0.9"))
@@ -58,9 +58,9 @@ def test_resume_refuses_a_changed_config(tmp_path, sim):
     assert count(db, "run") == 1
 
 
-def test_resume_refuses_a_different_plan(tmp_path, sim):
+def test_resume_refuses_a_different_plan(db_url, tmp_path, sim):
     exp = write_sim_experiment(tmp_path, sim.base_url)
-    db = tmp_path / "t.db"
+    db = db_url  # a real SQLite file and a real PostgreSQL database
     out = run_experiment(exp, db=db, max_tasks=1)
     with pytest.raises(BadInput) as exc:
         run_experiment(exp, db=db, resume=out.run_id)  # without --max-tasks 1
@@ -76,8 +76,8 @@ def import_two_trials(db, csv, variant_cost="0.001") -> int:
     return import_csv(open_database(db), csv)
 
 
-def test_resume_refuses_an_imported_run(tmp_path, sim):
-    db = tmp_path / "t.db"
+def test_resume_refuses_an_imported_run(db_url, tmp_path, sim):
+    db = db_url  # a real SQLite file and a real PostgreSQL database
     run_id = import_two_trials(db, tmp_path / "r.csv")
     with pytest.raises(BadInput):
         run_experiment(write_sim_experiment(tmp_path, sim.base_url), db=db, resume=run_id)
@@ -130,12 +130,12 @@ def test_simulated_agent_answers_a_users_own_suite(tmp_path):
     assert passed > 0  # the simulator knew the answer bank of a suite it had never seen
 
 
-def test_import_writes_the_run_cost_and_finish_with_its_trials(tmp_path):
+def test_import_writes_the_run_cost_and_finish_with_its_trials(db_url, tmp_path):
     import math
 
     from tamma_tui.store import repo
 
-    db = tmp_path / "t.db"
+    db = db_url  # a real SQLite file and a real PostgreSQL database
     run = repo.get_run(open_database(db), import_two_trials(db, tmp_path / "r.csv", variant_cost="0.002"))
     assert run.status == "completed" and run.finished_at is not None
     assert math.isclose(run.cost_usd, 0.003)

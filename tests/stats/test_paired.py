@@ -268,3 +268,30 @@ def test_cluster_codes_fast_and_sorting_paths_agree_with_np_unique(labels):
     ref_labels, ref_codes = np.unique(labels, return_inverse=True)
     assert list(got_labels) == list(ref_labels) and list(got_codes) == list(ref_codes)
     assert clustered_mean_se([1.0, 0, 1, 0, 1, 1], labels) == clustered_mean_se([1.0, 0, 1, 0, 1, 1], ref_codes)
+
+
+def test_results_are_scipy_style_with_confidence_interval_at_any_level():
+    from scipy import stats as sps
+
+    from tamma_tui.stats.paired import paired_t
+
+    x, y = [1, 2, 3, 4.5, 2.2], [2, 2.5, 3.9, 5, 2.0]
+    res = paired_t(x, y, alpha=0.05)
+    ref = sps.ttest_rel(y, x)
+    assert res.pvalue == res.p_value and abs(res.pvalue - ref.pvalue) < 1e-12
+    for level in (0.95, 0.9, 0.99):
+        low, high = res.confidence_interval(level)
+        ci = ref.confidence_interval(confidence_level=level)
+        assert abs(low - ci.low) < 1e-12 and abs(high - ci.high) < 1e-12
+
+
+def test_sign_flip_result_never_gives_p_zero_nor_a_zero_width_interval():
+    import math
+
+    from tamma_tui.stats.permutation import sign_flip_test
+
+    res = sign_flip_test([1.0] * 40, seed=1)
+    assert res.pvalue > 0 and res.method == "binomial_exact"
+    assert all(math.isnan(v) for v in res.confidence_interval(0.95))
+    mc = sign_flip_test(np.linspace(0.5, 1.5, 60), seed=1)
+    assert mc.method == "monte_carlo" and mc.pvalue == 1 / 10_000 and mc.mc_error > 0

@@ -21,7 +21,6 @@ def _skip_sniffio_probe() -> None:
 _skip_sniffio_probe()
 
 
-
 def timeout_extension(timeout_s: float) -> dict[str, float]:
     """httpx's per-request timeout extension: connect at most 10 s, the rest timeout_s."""
     return {"connect": min(10.0, timeout_s), "read": timeout_s, "write": timeout_s, "pool": timeout_s}

@@ -52,7 +52,7 @@ def grade(task: Task, output: str) -> Grade:
         return Grade(False, 0.0, {"kind": kind, "error": f"grader error: {exc!r}", "where": tail})
     details = dict(result.details)
     details.setdefault("kind", kind)
-    return Grade(result.passed, float(result.score), details)
+    return Grade(result.passed, float(result.score), details, integrity=result.integrity)
 
 
 __all__ = ["grade", "grade_match"]

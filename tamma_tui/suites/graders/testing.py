@@ -13,10 +13,24 @@ from typing import Any, Mapping
 from tamma_tui.suites.harness import run_tests
 from tamma_tui.suites.model import Grade
 
-from .development import summarise_failures
+from .development import summarise_failures, void_grade
 from .extract import extract_python, parses
 
 AGENT_TEST_FILE = "test_agent.py"
+EQUIVALENT = "equivalent"
+
+
+def equivalent_variant(reference: str) -> str | None:
+    """The reference rewritten so its text differs but its behaviour does not (formatting
+    normalised, comments gone, a header comment added). Tests that fail on it compare
+    source text, not behaviour. None if the reference does not round-trip."""
+    import ast
+
+    try:
+        rewritten = ast.unparse(ast.parse(reference))
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    return "# rewritten without changing behaviour\n\n" + rewritten + "\n"
 
 
 def _killed(v: dict) -> bool:
@@ -46,6 +60,9 @@ def grade_testing(spec: Mapping[str, Any], output: str) -> Grade:
         details["error"] = "the extracted tests do not parse (syntax error)"
         return Grade(False, 0.0, details)
     variants = {"reference": {module: reference}}
+    equivalent = equivalent_variant(reference)
+    if equivalent is not None:
+        variants[EQUIVALENT] = {module: equivalent}
     for name in sorted(mutants):
         variants[f"mutant:{name}"] = {module: mutants[name]}
     result = run_tests(tests, variants, test_file=AGENT_TEST_FILE,
@@ -54,6 +71,8 @@ def grade_testing(spec: Mapping[str, Any], output: str) -> Grade:
     details["isolation"] = result.isolation
     details["duration_s"] = round(result.duration_s, 3)
     ref = result.variant("reference")
+    if result.variants and result.integrity == "void":
+        return void_grade(details)
     if result.error or ref is None:
         details["error"] = result.error or "no result for the reference"
         return Grade(False, 0.0, details)
@@ -69,10 +88,16 @@ def grade_testing(spec: Mapping[str, Any], output: str) -> Grade:
             f": {reason}" if reason else "")
         return Grade(False, 0.0, details)
     details["reference_passed"] = True
+    eq = result.variant(EQUIVALENT)
+    if equivalent is not None and (eq is None or not _reference_ok(eq)):
+        details["equivalent_failures"] = summarise_failures(eq["tests"]) if eq else []
+        details["error"] = ("the tests fail on a behaviour-identical rewrite of the reference: "
+                            "they compare source text, not behaviour")
+        return Grade(False, 0.0, details, integrity=result.integrity)
     for name in sorted(mutants):
         v = result.variant(f"mutant:{name}")
         (details["mutants_killed"] if v is None or _killed(v)
          else details["mutants_survived"]).append(name)
     ratio = len(details["mutants_killed"]) / len(mutants) if mutants else 1.0
     details["kill_ratio"] = round(ratio, 4)
-    return Grade(ratio >= threshold, ratio, details)
+    return Grade(ratio >= threshold, ratio, details, integrity=result.integrity)

@@ -309,7 +309,7 @@ yield_fixture = fixture
 
 
 # Names used in type annotations by tests written for real pytest.
-from _tamma_fixtures import MonkeyPatch  # noqa: E402 - the runner's own, same class
+from _tamma_fixtures import MonkeyPatch  # noqa: E402,F401 - the runner's own, same class
 
 
 class CaptureFixture:

@@ -8,8 +8,12 @@ Each variant directory holds the module under test and a copy of the test file. 
 variant the runner forks; the child imports the tests from that directory, runs every test
 with its own try/except and streams one line per outcome through a pipe; the parent
 enforces the variant timeout and prints one final line: ``TAMMA_RESULT <nonce> <repr>``
-(a Python literal the host reads with ast.literal_eval). The nonce, read from stdin before
-any tested code runs, keeps the module's own prints from passing as a result.
+(a Python literal the host reads with ast.literal_eval). The nonce is read from stdin only
+after every child is gone (children close stdin first), so tested code never sees it.
+
+Limit: tests and the code under test share the child process, so that code can forge the
+child's records. The host appends two canary tests per grade (one must fail, one must
+pass, random names); a run whose canaries are misreported is void (see harness/__init__).
 
 Start-up time is the budget here (one run per grade), so this imports only cheap builtin
 modules: no inspect, json, re, tempfile, traceback or pathlib unless a test needs them.
@@ -490,6 +494,8 @@ def run_variant(compiled, test_file, per_test_timeout, emit):
 
 def _child(variant_dir, compiled, test_file, per_test_timeout, wfd):
     os.setpgid(0, 0)  # its own group: whatever the tested code starts is killed with it
+    # The nonce is still waiting on stdin for the parent: tested code must never read it.
+    os.close(0)
     # Tested code must not write into the result channel's stdout; its prints go nowhere.
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -576,19 +582,24 @@ def run_one(variant, compiled, test_file, per_test_timeout, variant_timeout):
                   not_run=not_run, total=len(result["tests"]) + not_run)
     if len(result["tests"]) > MAX_RECORDS:
         # Keep the result line small (the sandbox caps output): failures first, counts intact.
-        bad = [t for t in result["tests"] if t["outcome"] in ("failed", "error")]
-        good = [t for t in result["tests"] if t["outcome"] not in ("failed", "error")]
-        result["tests"] = (bad + good)[:MAX_RECORDS]
+        # The last two records (the host's canaries run last) are always kept.
+        head, tail = result["tests"][:-2], result["tests"][-2:]
+        bad = [t for t in head if t["outcome"] in ("failed", "error")]
+        good = [t for t in head if t["outcome"] not in ("failed", "error")]
+        result["tests"] = (bad + good)[:MAX_RECORDS - 2] + tail
         result["tests_truncated"] = True
     return result
 
 
 def main():
-    nonce = sys.stdin.readline().strip()
     test_file, per_test, per_variant = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
     variants = [dict(zip(("name", "dir"), arg.split("=", 1))) for arg in sys.argv[4:]]
     compiled = _compile_tests(os.path.join(variants[0]["dir"], test_file)) if variants else None
     results = [run_one(v, compiled, test_file, per_test, per_variant) for v in variants]
+    # Read only now: no forked child (which runs tested code) ever had the nonce in memory,
+    # and each closed its stdin. This process is non-dumpable (set by the bootstrap), so
+    # a child cannot reach our stdin or stdout through /proc either.
+    nonce = sys.stdin.readline().strip()
     sys.stdout.write(f"TAMMA_RESULT {nonce} {results!r}\n")
     sys.stdout.flush()
 

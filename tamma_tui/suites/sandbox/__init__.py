@@ -24,7 +24,6 @@ group and scrubbed environment only), e.g. to compare behaviour; the level then 
 
 from __future__ import annotations
 
-import atexit
 import functools
 import json
 import os

@@ -330,6 +330,14 @@ def _become_payload(policy, state):
         pass
     _limit(resource.RLIMIT_NPROC, lim.get("nproc"))
     _limit(resource.RLIMIT_AS, lim.get("memory"))
+    if policy.get("inline_python"):
+        # The inline payload (e.g. the test runner) forks children that run agent code
+        # under the same uid: non-dumpable, they cannot open our /proc fds or trace us.
+        # (An exec'd payload is dumpable again; it has no such children to fear.)
+        try:
+            _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        except AttributeError:
+            pass
     os.chdir(policy["workspace"])
 
 

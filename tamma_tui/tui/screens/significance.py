@@ -49,6 +49,7 @@ class SignificanceScreen(ReportScreen):
     BINDINGS = [
         Binding("x", "next_context", "Context", id="significance.context"),
         Binding("r", "refresh", "Refresh", id="significance.refresh", show=False),
+        Binding("w", "propose_winner", "Propose winner", id="significance.propose"),
     ]
 
     def __init__(self) -> None:
@@ -184,3 +185,13 @@ class SignificanceScreen(ReportScreen):
         if contexts:
             self._ctx_filter = next_in(contexts, self._ctx_filter)
             self._fill_table()
+
+    def action_propose_winner(self) -> None:
+        """Propose this run's winner as a change to a Tamma config store (Changes screen)."""
+        from .changes import propose_winner
+
+        winner = ((self.report or {}).get("decision") or {}).get("winner")
+        if not winner or self.detail is None:
+            self.app.notify("no winner to propose", severity="warning")
+            return
+        propose_winner(self, self.detail.summary.id, winner)

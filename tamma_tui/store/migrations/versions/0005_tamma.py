@@ -4,7 +4,7 @@ Events recorded before this revision are chained in id order, so the trail verif
 its first event.
 
 Revision ID: 0005_tamma
-Revises: 0002_suite_version
+Revises: 0003_integrity
 """
 
 import hashlib
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_tamma"
-down_revision = "0002_suite_version"
+down_revision = "0003_integrity"
 branch_labels = None
 depends_on = None
 
