@@ -138,7 +138,13 @@ async def measure_open(db: Path, run_id: int, n_trials: int, second_run: int) ->
             "max_key_ms": max(max(v) for v in timings.values()) * 1000}
 
 
-async def measure_live(workdir: Path) -> dict[str, float]:
+def _engine_in_thread(path, **kwargs):
+    from tamma_tui.services.experiments import run_experiment
+
+    return run_experiment(path, **kwargs)
+
+
+async def measure_live(workdir: Path, engine_in: str = "process") -> dict[str, float]:
     """A ~5,000-trial simulated run; key presses timed while it streams."""
     import shutil
 
@@ -156,7 +162,10 @@ async def measure_live(workdir: Path) -> dict[str, float]:
         "  - {name: large, config: agents/large.yaml}\n  - {name: terse, config: agents/terse.yaml}\n"
     )
     engine = open_database(workdir / "live.db")
-    app = TammaApp(services=AppServices(db_engine=engine, workdir=workdir))
+    # "process" is the app's default (the engine in a child process, events over a pipe);
+    # "thread" runs the engine inside the app's process, as wave 1 did, for comparison.
+    extra = {"run_experiment": _engine_in_thread} if engine_in == "thread" else {}
+    app = TammaApp(services=AppServices(db_engine=engine, workdir=workdir, **extra))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause(0.3)
         t0 = time.perf_counter()
@@ -191,6 +200,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=20_000)
     parser.add_argument("--live", action="store_true", help="also time a 5,000-trial live run")
+    parser.add_argument("--engine", choices=("process", "thread"), default="process",
+                        help="where the live run's engine runs (default: its own process, as the app does)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
@@ -199,7 +210,7 @@ def main() -> int:
         second = seed(db, args.trials)
         seeded = (time.perf_counter() - t) / 2
         figures = asyncio.run(measure_open(db, run_id, args.trials, second))
-        live = asyncio.run(measure_live(Path(tmp) / "live")) if args.live else None
+        live = asyncio.run(measure_live(Path(tmp) / "live", args.engine)) if args.live else None
     print(f"Run of {args.trials:,} trials (seeded in {seeded:.1f} s), app at 80x24, headless.\n")
     print("| measure | value | target |")
     print("|---|---|---|")

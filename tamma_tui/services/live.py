@@ -246,11 +246,12 @@ def _child_main(argv: list[str]) -> int:
     from tamma_tui.services.experiments import run_experiment
 
     lease = _Lease(args.db)
+    wire = _Coalescer(send)
 
     def on_event(event: Any) -> None:
         if isinstance(event, engine_events.RunStarted) and lease.run_id is None:
             lease.started(event.run_id)
-        send(encode_event(event))
+        wire.offer(event)
 
     try:
         result = run_experiment(args.experiment, db=args.db, resume=args.resume, cancel=cancel,
@@ -270,6 +271,37 @@ def _child_main(argv: list[str]) -> int:
     send(json.dumps({"outcome": _outcome_fields(result)}, default=str))
     channel.close()
     return 0
+
+
+class _Coalescer:
+    """Keeps the pipe (and the app's decoding) to what a screen can show: TrialStarted is
+    not sent (no screen uses it), and of the RunProgress snapshots, which each replace the
+    last, at most one per PROGRESS_EVERY_S goes out, plus the latest before any final event."""
+
+    PROGRESS_EVERY_S = 0.1
+
+    def __init__(self, send: Callable[[str], None]) -> None:
+        import time
+
+        self._send, self._clock = send, time.monotonic
+        self._held: Any = None
+        self._last_sent = 0.0
+        self._lock = threading.Lock()
+
+    def offer(self, event: Any) -> None:
+        with self._lock:
+            if isinstance(event, engine_events.TrialStarted):
+                return
+            if isinstance(event, engine_events.RunProgress):
+                now = self._clock()
+                if now - self._last_sent < self.PROGRESS_EVERY_S:
+                    self._held = event
+                    return
+                self._last_sent, self._held = now, None
+            elif isinstance(event, engine_events.RunFinished) and self._held is not None:
+                self._send(encode_event(self._held))
+                self._held = None
+            self._send(encode_event(event))
 
 
 def _outcome_fields(result: Any) -> dict[str, Any]:

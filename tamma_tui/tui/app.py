@@ -80,6 +80,14 @@ SCREENS: tuple[tuple[str, str, str, Callable[[], Any]], ...] = (
 )
 
 
+#: Keys the widgets themselves handle, listed in F1 beside the bindings.
+WIDGET_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("Enter", "Open the highlighted row", "(table)"),
+    ("Tab, Shift+Tab", "Next / previous table or field", "(focus)"),
+    ("↑↓, PgUp/PgDn", "Move in a table", "(table)"),
+)
+
+
 class TammaApp(App):
     CSS_PATH = "styles/app.tcss"
     TITLE = "Tamma Bench"
@@ -91,6 +99,18 @@ class TammaApp(App):
         *(Binding(key, f"go({mode!r})", label, id=f"go.{mode}", show=False)
           for key, mode, label, _factory in SCREENS),
         Binding("f1", "help", "Help", id="app.help"),
+        # The table keys docs/tui.md promises, for every DataTable (the virtual trial table
+        # has its own). Priority, so DataTable's horizontal Home/End do not win; the action
+        # steps aside (SkipAction) when the focus is not on a DataTable, e.g. in a field.
+        Binding("j", "table('cursor_down')", "Down", id="tables.down", show=False, priority=True),
+        Binding("k", "table('cursor_up')", "Up", id="tables.up", show=False, priority=True),
+        Binding("home,g", "table('scroll_top')", "First row", id="tables.first", show=False,
+                priority=True),
+        Binding("end,G", "table('scroll_bottom')", "Last row", id="tables.last", show=False,
+                priority=True),
+        Binding("h", "table('scroll_left')", "Scroll left", id="tables.left", show=False, priority=True),
+        Binding("l", "table('scroll_right')", "Scroll right", id="tables.right", show=False,
+                priority=True),
         Binding("q", "quit", "Quit", id="app.quit", show=False),
     ]
 
@@ -241,6 +261,15 @@ class TammaApp(App):
         screen = stack[0] if stack else None
         return screen if screen is not None and getattr(screen, "live", False) else None
 
+    def action_table(self, action: str) -> None:
+        from textual.actions import SkipAction
+        from textual.widgets import DataTable
+
+        table = self.focused
+        if not isinstance(table, DataTable):
+            raise SkipAction()  # the key goes on to the focused widget (a field types it)
+        getattr(table, f"action_{action}")()
+
     def action_help(self) -> None:
         from .screens.help import HelpScreen
 
@@ -258,7 +287,8 @@ class TammaApp(App):
             display = self.get_key_display(b)
             if display not in keys:
                 keys.append(display)
-        return [(", ".join(keys), desc, bid) for bid, (keys, desc) in found.items()]
+        rows = [(", ".join(keys), desc, bid) for bid, (keys, desc) in found.items()]
+        return rows + [row for row in WIDGET_KEYS if row[2] not in found]
 
     # --- errors ----------------------------------------------------------------------
 

@@ -15,21 +15,37 @@ PERCENT_METRICS = {"pass_rate", "context_utilization"}
 CONTEXT_SHORT = {"development": "dev", "code_review": "review", "testing": "testing"}
 
 
+def _shown(value: float, decimals: int) -> float:
+    """``value`` as displayed: what rounds to zero at this precision is exactly 0 (so a
+    difference too small to show reads 0, never -0.00)."""
+    rounded = round(value, decimals)
+    return 0.0 if rounded == 0 else value
+
+
 def fmt_metric(metric: str, value: float | None, signed: bool = False) -> str:
+    """A metric's value in its one unit. ``signed`` marks a difference: pass-rate style
+    differences are percentage points ("+2.5 pts"), and a zero difference has no sign."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
-    sign = "+" if signed else ""
     if metric in PERCENT_METRICS:
-        return f"{value * 100:{sign}.1f}%"
+        value = _shown(value * 100, 1)
+        if signed:
+            return f"{value:+.1f} pts" if value else "0.0 pts"
+        return f"{value:.1f}%"
+    sign = "+" if signed else ""
     if metric == "cost_usd":  # per-trial costs are often millionths of a dollar
-        if value == 0 or abs(value) >= 0.001:
+        if abs(value) >= 0.001:
             return f"{value:{sign}.4f}"
-        return f"{value * 1e6:{sign}.1f}µ$"
+        value = _shown(value * 1e6, 1)
+        return f"{value:{sign}.1f}µ$" if value else "0.0000"
     if metric in ("prompt_tokens", "completion_tokens"):
-        return f"{value:{sign},.0f}"
+        value = _shown(value, 0)
+        return f"{value:{sign if value else ''},.0f}"
     if metric in ("latency_s", "ttft_s"):
-        return f"{value:{sign}.2f}s"
-    return f"{value:{sign}.3f}"
+        value = _shown(value, 2)
+        return f"{value:{sign if value else ''}.2f}s"
+    value = _shown(value, 3)
+    return f"{value:{sign if value else ''}.3f}"
 
 
 def contexts_all_first(contexts: Iterable[str]) -> list[str]:

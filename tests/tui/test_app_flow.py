@@ -3,6 +3,7 @@ launch, directed messages instead of mailboxes, and the screen registry."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import time
 from pathlib import Path
@@ -237,3 +238,78 @@ async def test_compare_opened_during_a_run_is_labelled_interim_and_reloads_when_
         assert not compare.query("#interim")
         assert compare.detail.summary.status == "completed"
         assert compare.detail.summary.done == 48 > interim_done
+
+
+async def test_table_keys_work_in_every_table_and_f1_lists_them(app_factory):
+    from textual.widgets import DataTable
+
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = next(t for t in app.screen.query(DataTable) if t.row_count >= 3)
+        table.focus()
+        table.move_cursor(row=0)
+        await pilot.press("j", "j")
+        assert table.cursor_row == 2
+        await pilot.press("k")
+        assert table.cursor_row == 1
+        await pilot.press("G")
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("g")
+        assert table.cursor_row == 0
+        await pilot.press("end")
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("home")
+        assert table.cursor_row == 0
+        await pilot.press("f1")
+        await pilot.pause()
+        help_table = app.screen.query_one("#help-table")
+        listed = " | ".join(f"{help_table.get_row_at(i)[0]} {help_table.get_row_at(i)[1]}"
+                            for i in range(help_table.row_count))
+        for expected in ("Enter", "Tab", "n New experiment", "j Down", "k Up", "home, g",
+                         "end, G", "h Scroll left", "l Scroll right"):
+            assert expected in listed, (expected, listed)
+
+
+async def test_enter_on_a_trial_opens_that_repeat(tmp_path):
+    from tamma_tui.services.experiments import run_experiment
+    from tamma_tui.store.db import open_database
+    from tamma_tui.tui.app import AppServices, TammaApp
+
+    work = _workdir(tmp_path)
+    exp = work / "rep.yaml"
+    exp.write_text(
+        "name: repeats\nsuite: tamma-match\ntrials: 3\nseed: 3\nmax_tasks: 1\n"
+        "baseline: sample_configs/agents/baseline.yaml\n"
+        "variants:\n  - {name: large, config: sample_configs/agents/large.yaml}\n"
+    )
+    db = open_database(tmp_path / "rep.db")
+    run_id = (await asyncio.to_thread(run_experiment, str(exp), db=db)).run_id
+    app = TammaApp(services=AppServices(db_engine=db, workdir=work), start_mode="run", run_id=run_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#trials")
+        index = next(i for i in range(table.row_count) if table.key_at(i)[2] == 2)
+        _arm, task, repeat = table.key_at(index)
+        table.focus()
+        table.move_to(index)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "AnswersScreen"
+        head = static_text(app.screen.query_one("#answers-head"))
+        assert head.startswith(f"Task {task}, repeat {repeat}"), head
+
+
+def test_the_configs_diff_compares_with_the_previous_version_not_the_previous_row():
+    from types import SimpleNamespace as V
+
+    from tamma_tui.tui.screens.configs import previous_version
+
+    # Stored in this order: 1.0, 1.10, then 1.9 (an older file stored late), then 1.10 edited.
+    v10, v110, v19, v110b = V(version="1.0"), V(version="1.10"), V(version="1.9"), V(version="1.10")
+    stored = [v10, v110, v19, v110b]
+    assert previous_version(stored, v110) is v19
+    assert previous_version(stored, v110b) is v19
+    assert previous_version(stored, v19) is v10
+    assert previous_version(stored, v10) is None
+    assert previous_version([V(version="2"), (b := V(version="2"))], b).version == "2"

@@ -79,3 +79,44 @@ async def test_the_app_offers_an_interrupted_run_for_resume_and_counts_every_tri
         arms = screen.query_one("#arms")
         counted = sum(int(str(arms.get_cell(key, "n"))) for key in arms.rows)
         assert counted == 24  # kept trials and resumed ones alike
+
+
+async def test_the_run_screen_follows_a_run_another_process_is_writing(tmp_path):
+    from tamma_tui.tui.app import AppServices, TammaApp
+
+    (tmp_path / "agents").mkdir()
+    for agent in ("baseline.yaml", "large.yaml"):
+        shutil.copy(AGENTS / agent, tmp_path / "agents" / agent)
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(
+        "name: headless\nsuite: tamma-match\ntrials: 6\nseed: 3\nconcurrency: 1\nmax_tasks: 3\n"
+        "baseline: agents/baseline.yaml\nvariants:\n  - {name: large, config: agents/large.yaml}\n"
+    )
+    db_path = tmp_path / "bench.db"
+    proc = subprocess.Popen(child_command(str(exp), db=str(db_path), resume=None),
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        run_id = None
+        for line in proc.stdout:
+            event = json.loads(line)
+            if event.get("event") == "RunStarted":
+                run_id = event["run_id"]
+            if event.get("event") == "TrialFinished":
+                break
+        app = TammaApp(services=AppServices(db_engine=open_database(db_path), workdir=tmp_path),
+                       run_id=run_id, start_mode="run")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            first = screen.query_one("#trials").row_count
+            for _ in range(300):
+                await pilot.pause(0.1)
+                if "completed" in static_text(screen.query_one("#run-head")):
+                    break
+            await settle(pilot)
+            assert first < 108
+            assert screen.query_one("#trials").row_count == 108  # 2 arms x 3 ctx x 3 tasks x 6
+            assert "headless · completed · 108/108" in static_text(screen.query_one("#run-head"))
+    finally:
+        proc.stdout.read()
+        proc.wait(timeout=60)

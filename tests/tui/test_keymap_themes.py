@@ -98,7 +98,14 @@ def test_tui_command_rejects_bad_input_with_exit_2(tmp_path, capsys):
 
 
 def test_formatting_helpers():
-    assert fmt_metric("pass_rate", 0.1234, signed=True) == "+12.3%"
+    assert fmt_metric("pass_rate", 0.1234, signed=True) == "+12.3 pts"  # a difference: points
+    assert fmt_metric("pass_rate", 0.1234) == "12.3%"
+    # One unit per quantity, and what rounds to zero is 0, never -0.00.
+    assert fmt_metric("pass_rate", -0.0004, signed=True) == "0.0 pts"
+    assert fmt_metric("latency_s", -0.001, signed=True) == "0.00s"
+    assert fmt_metric("latency_s", -0.3, signed=True) == "-0.30s"
+    assert fmt_metric("cost_usd", -1e-9, signed=True) == "0.0000"
+    assert fmt_metric("prompt_tokens", -0.2, signed=True) == "0"
     assert fmt_metric("latency_s", None) == "–"
     assert sparkline([0.0, 0.5, 1.0, None]) == "▁▅█ "
     low, high = wilson(0, 10)

@@ -104,7 +104,7 @@ async def test_compare_matrix_and_discordant_answers(app_factory):
         assert "pass_rate:terse" in [k.value for k in matrix.rows]
         assert str(matrix.get_cell("pass_rate:terse", "all")) == "83.3%"
         # intention to treat (report v2): the timed-out trial counts as a failure
-        assert str(matrix.get_cell("pass_rate:Δterse", "all")) == "+33.3%*"  # significant
+        assert str(matrix.get_cell("pass_rate:Δterse", "all")) == "+33.3 pts*"  # significant
         discordant = app.screen.query_one("#discordant", DataTable)
         assert discordant.row_count > 0
         discordant.focus()

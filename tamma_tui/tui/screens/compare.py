@@ -153,11 +153,11 @@ class AnswersScreen(TammaScreen):
         Binding("n", "next_repeat", "Next repeat", id="answers.next"),
     ]
 
-    def __init__(self, run_id: int, task_id: str, arms: tuple[str, str]) -> None:
+    def __init__(self, run_id: int, task_id: str, arms: tuple[str, str], repeat: int = 0) -> None:
         super().__init__()
         self._run_id, self._task_id, self._arms = run_id, task_id, arms
         self._answers: list[browse.AnswerView] = []
-        self._repeat = 0
+        self._repeat = repeat  # the one the user opened (Enter on a trial row)
 
     def compose(self) -> ComposeResult:
         yield NavBar("compare")

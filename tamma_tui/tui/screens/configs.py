@@ -15,6 +15,26 @@ from ..widgets.navbar import NavBar
 from .base import AgentListScreen
 
 
+def version_key(label: str) -> tuple:
+    """A version label as something that sorts like a version: "1.10" after "1.9"."""
+    import re
+
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.\-+_]", label.lstrip("vV")))
+
+
+def previous_version(versions: list, current):
+    """The version before ``current`` by its version label (the newest stored copy of the
+    highest lower label); versions without a lower label fall back to the one stored before.
+    Storage order alone is not version order: an older file can be stored after a newer one."""
+    below = [v for v in versions if version_key(v.version) < version_key(current.version)]
+    if below:
+        top = max(version_key(v.version) for v in below)
+        return [v for v in below if version_key(v.version) == top][-1]
+    same = [v for v in versions if v.version == current.version]
+    index = next(i for i, v in enumerate(same) if v is current)
+    return same[index - 1] if index > 0 else None
+
+
 class ConfigsScreen(AgentListScreen):
     TITLE = "Configurations"
     NO_AGENTS = "No configurations stored yet. Running an experiment stores its configs."
@@ -119,11 +139,10 @@ class ConfigsScreen(AgentListScreen):
         if self._marked and self._marked != current.sha256:
             other = next(v for v in self._versions if v.sha256 == self._marked)
         else:
-            index = self._versions.index(current)
-            if index == 0:
+            other = previous_version(self._versions, current)
+            if other is None:
                 self.notify("the first version has nothing before it; mark one with m", severity="warning")
                 return
-            other = self._versions[index - 1]
         old, new = sorted((other, current), key=self._versions.index)
         diff = browse.diff_versions(old, new)
         if not diff:

@@ -28,6 +28,7 @@ from .base import TammaScreen
 from .confirm import ConfirmScreen
 
 FLUSH_INTERVAL_S = 0.1  # at most 10 UI updates a second, whatever the trial rate
+FOLLOW_INTERVAL_S = 1.0  # how often a run another process is writing is re-read
 RESUMABLE = {RunStatus.CANCELLED, RunStatus.BUDGET_EXHAUSTED, RunStatus.FAILED, RunStatus.RUNNING,
              RunStatus.INTERRUPTED}
 
@@ -116,6 +117,7 @@ class RunScreen(TammaScreen):
 
     def on_mount(self) -> None:
         self.set_interval(FLUSH_INTERVAL_S, self._flush)
+        self.set_interval(FOLLOW_INTERVAL_S, self._follow_stored)
 
     def on_screen_resume(self) -> None:
         # Textual resumes a screen each time it is shown, the first time included.
@@ -148,10 +150,24 @@ class RunScreen(TammaScreen):
 
         self.background(load, name=f"open run {run_id}", group="open run", on_done=self._show_stored)
 
+    def _follow_stored(self) -> None:
+        """A run shown from the store that is still running (a headless `tamma-bench run`
+        writing it): re-read it, appending its new trials, until it ends."""
+        detail = self._detail
+        if (self._live or detail is None or detail.summary.status != RunStatus.RUNNING
+                or not self.is_current or detail.summary.id != self._shown_run):
+            return
+        engine, run_id = self.engine, detail.summary.id
+        self.background(load_run_view, engine, run_id, name=f"follow run {run_id}",
+                        group="open run", on_done=self._show_stored)
+
     def _show_stored(self, data) -> None:
         detail, progress, rows, keys, errors = data
         if self._live:
             return  # a launch started while this was loading; it owns the screen now
+        table = self.query_one("#trials", VirtualTable)
+        same_run = self._detail is not None and self._detail.summary.id == detail.summary.id
+        shown = table.row_count if same_run else 0
         self._detail = detail
         s = detail.summary
         budget = f" of ${detail.budget_usd:.2f}" if detail.budget_usd else ""
@@ -172,9 +188,12 @@ class RunScreen(TammaScreen):
                          key=f"{p.arm}|{p.context}")
             self._arm_rows.add(f"{p.arm}|{p.context}")
         self._show_errors(errors)
-        table = self.query_one("#trials", VirtualTable)
-        table.set_rows(rows, keys)
-        table.move_to(0)
+        if same_run and 0 < shown <= len(rows):  # following: add what is new, keep the cursor
+            if len(rows) > shown:
+                table.append_rows(rows[shown:], keys[shown:])
+        else:
+            table.set_rows(rows, keys)
+            table.move_to(0)
         self.load_seconds = time.perf_counter() - self._load_t0
 
     def _show_errors(self, errors: dict[str, int]) -> None:
@@ -375,9 +394,9 @@ class RunScreen(TammaScreen):
             return
         from .compare import AnswersScreen
 
-        arm, task, _ = event.key
+        arm, task, repeat = event.key
         detail = self._detail
         baseline = detail.baseline if detail else arm
         arms = detail.summary.arms if detail else (arm,)
         other = arm if arm != baseline else next((a for a in arms if a != baseline), arm)
-        self.app.push_screen(AnswersScreen(self._shown_run, task, (baseline, other)))
+        self.app.push_screen(AnswersScreen(self._shown_run, task, (baseline, other), repeat=repeat))
