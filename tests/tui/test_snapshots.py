@@ -15,6 +15,11 @@ FIXED_POWER = "with 72 tasks x 3 trials you can detect a 9-point change in pass 
 
 
 async def _settled(pilot) -> None:
+    # A focused field's blinking cursor would make the picture depend on the moment taken.
+    from textual.widgets import Input
+
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
     # Workers, then the widgets' idle-time layout (DataTable sizes columns when idle).
     for _ in range(3):
         await settle(pilot)
