@@ -27,10 +27,14 @@ async def test_community_screen_preview_consent_send_and_standing(tmp_path):
             preview = app.screen.query_one("#community-preview")
             assert preview.row_count > 20 and server.requests_seen == 0
 
-            await pilot.press("g")
+            await pilot.press("c")
             await pilot.pause()
             await pilot.press("y")
             await settle(pilot)
+            for _ in range(50):  # the grant (and its audit event) is written by a worker
+                if consent_mod.load() is not None:
+                    break
+                await pilot.pause(0.1)
             record = consent_mod.load()
             assert record.method == "interactive terminal" and record.endpoint == server.url
 

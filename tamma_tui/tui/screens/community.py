@@ -24,7 +24,7 @@ class CommunityScreen(TammaScreen):
     TITLE = "Community"
     BINDINGS = [
         Binding("p", "preview", "Preview", id="community.preview"),
-        Binding("g", "grant", "Consent", id="community.grant"),
+        Binding("c", "grant", "Consent", id="community.grant"),  # g is every table's first row
         Binding("s", "send", "Send", id="community.send"),
         Binding("i", "insights", "Insights", id="community.insights"),
         Binding("v", "revoke", "Revoke", id="community.revoke"),
