@@ -58,12 +58,25 @@ def run_with_progress(args: argparse.Namespace, experiment: str, **options) -> "
     from tamma_tui.services.experiments import resume_command, run_experiment
     from tamma_tui.services.progress import ProgressDisplay, interrupt_to_cancel
 
+    from tamma_tui.engine import events as engine_events
+    from tamma_tui.services.live import _Lease
+
     display = ProgressDisplay(json_mode=getattr(args, "json", False))
     cancel = threading.Event()
+    # Record this process like an app-launched run, so a killed run reads as interrupted.
+    lease = _Lease(args.db)
+
+    def on_event(event) -> None:
+        if isinstance(event, engine_events.RunStarted) and lease.run_id is None:
+            lease.started(event.run_id)
+        display(event)
+
     try:
         with interrupt_to_cancel(cancel):
-            outcome = run_experiment(experiment, db=args.db, on_event=display, cancel=cancel, **options)
+            outcome = run_experiment(experiment, db=args.db, on_event=on_event, cancel=cancel, **options)
+        lease.release()
     except KeyboardInterrupt:
+        lease.release()
         # A second Ctrl-C: the engine still wrote what had finished; say how to go on.
         if display.started is not None:
             hint = resume_command(experiment, display.started.run_id, options.get("max_tasks"))
