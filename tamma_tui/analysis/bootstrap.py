@@ -22,6 +22,23 @@ _BATCH_CELLS = 4_000_000  # resamples x tasks per batch: bounds the weights to ~
 _EXACT_TASKS = 20_000
 
 
+def _grouped(diffs, groups):
+    """(diffs sorted by group, groups, tasks, columns, groups count, group bounds, low, high):
+    the set-up both bootstraps share. Sorting makes each group a contiguous slice."""
+    diffs = np.asarray(diffs, dtype=float)
+    if diffs.ndim == 1:
+        diffs = diffs[:, None]
+    n_tasks, n_cols = diffs.shape
+    groups = np.zeros(n_tasks, dtype=np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
+    n_groups = int(groups.max()) + 1 if n_tasks else 0
+    low = np.full((n_groups + 1, n_cols), np.nan)
+    high = np.full((n_groups + 1, n_cols), np.nan)
+    order = np.argsort(groups, kind="stable")
+    diffs, groups = diffs[order], groups[order]
+    bounds = np.searchsorted(groups, np.arange(n_groups + 1))
+    return diffs, groups, n_tasks, n_cols, n_groups, bounds, low, high
+
+
 def grouped_mean_bca(
     diffs: np.ndarray,
     groups: np.ndarray | None = None,
@@ -36,22 +53,9 @@ def grouped_mean_bca(
     Returns (low, high), each (G + 1, columns): row 0 over all tasks, row g + 1 over the
     tasks of group g. NaN where fewer than 2 pairs; (v, v) for constant differences.
     """
-    diffs = np.asarray(diffs, dtype=float)
-    if diffs.ndim == 1:
-        diffs = diffs[:, None]
-    n_tasks, n_cols = diffs.shape
-    if groups is None:
-        groups = np.zeros(n_tasks, dtype=np.int64)
-    groups = np.asarray(groups, dtype=np.int64)
-    n_groups = int(groups.max()) + 1 if n_tasks else 0
-    low = np.full((n_groups + 1, n_cols), np.nan)
-    high = np.full((n_groups + 1, n_cols), np.nan)
+    diffs, groups, n_tasks, n_cols, n_groups, bounds, low, high = _grouped(diffs, groups)
     if n_tasks == 0 or n_cols == 0:
         return low, high
-
-    order = np.argsort(groups, kind="stable")  # contiguous slices per group
-    diffs, groups = diffs[order], groups[order]
-    bounds = np.searchsorted(groups, np.arange(n_groups + 1))
     present = ~np.isnan(diffs)
     filled = np.where(present, diffs, 0.0)
 
@@ -140,21 +144,9 @@ def grouped_mean_studentized(
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Same shapes and resampling as `grouped_mean_bca`, bootstrap-t intervals."""
-    diffs = np.asarray(diffs, dtype=float)
-    if diffs.ndim == 1:
-        diffs = diffs[:, None]
-    n_tasks, n_cols = diffs.shape
-    if groups is None:
-        groups = np.zeros(n_tasks, dtype=np.int64)
-    groups = np.asarray(groups, dtype=np.int64)
-    n_groups = int(groups.max()) + 1 if n_tasks else 0
-    low = np.full((n_groups + 1, n_cols), np.nan)
-    high = np.full((n_groups + 1, n_cols), np.nan)
+    diffs, groups, n_tasks, n_cols, n_groups, bounds, low, high = _grouped(diffs, groups)
     if n_tasks == 0 or n_cols == 0:
         return low, high
-    order = np.argsort(groups, kind="stable")
-    diffs, groups = diffs[order], groups[order]
-    bounds = np.searchsorted(groups, np.arange(n_groups + 1))
     present = ~np.isnan(diffs)
     filled = np.where(present, diffs, 0.0)
     slices = [slice(0, n_tasks)] + [slice(bounds[g], bounds[g + 1]) for g in range(n_groups)]
