@@ -190,6 +190,7 @@ def build_report(
                        f"bootstrap extras are off above {ROBUSTNESS_AUTO_LIMIT:,} trials; "
                        "pass robustness=True (--robustness) to compute them"},
         "seed": seed,
+        "flaky": _flaky(cube, baseline, variants, primary_metric, mask) if baseline else [],
     }
     if history:
         report["baseline_history"] = history
@@ -358,6 +359,36 @@ def _wilson_design(p: float, se: float, n_trials: float, z: float) -> tuple[floa
 
 
 # ---------------------------------------------------------------- comparisons
+
+
+def _flaky(cube: TaskCube, baseline: str, variants: list[str], metric: str,
+           mask: np.ndarray) -> list[dict[str, Any]]:
+    """Tasks whose repeats disagree on pass/fail in either arm are never dropped, but each
+    comparison says how many there are and how much of its primary difference they carry:
+    the difference over all paired tasks against the difference over the steady ones."""
+    j_pass = cube.metrics.index("pass_rate")
+    j = cube.metrics.index(metric)
+    b = cube.arms.index(baseline)
+    means = cube.means
+
+    def flips(a: int) -> np.ndarray:
+        s, n = cube.sums[a, :, j_pass], cube.counts[a, :, j_pass]
+        return (n > 1) & (s > 0) & (s < n)
+
+    out = []
+    for name in variants:
+        v = cube.arms.index(name)
+        paired = mask & (cube.counts[b, :, j] > 0) & (cube.counts[v, :, j] > 0)
+        flaky = paired & (flips(b) | flips(v))
+        steady = paired & ~flaky
+        diff = means[v, :, j] - means[b, :, j]
+        full = num(diff[paired].mean()) if paired.any() else None
+        without = num(diff[steady].mean()) if steady.any() else None
+        carried = None if full is None or without is None else num(full - without)
+        out.append({"variant": name, "metric": metric, "tasks": int(paired.sum()),
+                    "flaky_tasks": int(flaky.sum()), "diff": full, "diff_steady_tasks": without,
+                    "carried_by_flaky": carried})
+    return out
 
 
 def _comparisons(cube: TaskCube, baseline: str | None, variants: list[str], contexts: list[str],

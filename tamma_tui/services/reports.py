@@ -256,7 +256,20 @@ def _decision_lines(report: dict[str, Any]) -> list[str]:
     d = report["decision"]
     head = f"Winner: {d['winner']}" if d["winner"] else "Winner: none, keep the baseline"
     return [f"{head} (primary metric {d['primary_metric']}, context {d.get('context', 'all')})",
-            *d["reasons"]]
+            *d["reasons"], *_flaky_lines(report)]
+
+
+def _flaky_lines(report: dict[str, Any]) -> list[str]:
+    """How much of each difference rests on tasks whose repeats disagree (kept, not dropped)."""
+    out = []
+    for f in report.get("flaky") or []:
+        if not f["flaky_tasks"] or f["carried_by_flaky"] is None:
+            continue
+        m = f["metric"]
+        out.append(f"Flaky tasks: {f['variant']} has {f['flaky_tasks']} of {f['tasks']} tasks whose repeats "
+                   f"disagree; they carry {format_value(m, f['carried_by_flaky'], signed=True)} of its "
+                   f"{format_value(m, f['diff'], signed=True)} {m} difference (kept in the test).")
+    return out
 
 
 # ---------------------------------------------------------------- Markdown
